@@ -1,0 +1,119 @@
+package io.millrace;
+
+import io.millrace.metrics.MetricsSnapshot;
+import io.millrace.worker.PipelineRuntime;
+
+import java.time.Duration;
+
+/**
+ * A running staged pipeline: requests enter at the entry stage and move from stage to stage on a
+ * fixed set of worker threads, one per core by default.
+ *
+ * <pre>{@code
+ * Pipeline<Order> pipeline = builder.build().start();
+ * if (pipeline.submit(order) != SubmitResult.ACCEPTED) { shed(order); }
+ * ...
+ * ShutdownReport report = pipeline.shutdown(Duration.ofSeconds(5));
+ * }</pre>
+ *
+ * <p>Thread-safe: any thread may submit, read metrics and shut down.
+ *
+ * @param <R> the user's request type
+ */
+public final class Pipeline<R> implements AutoCloseable
+{
+    /** Deadline used by {@link #close()}. */
+    public static final Duration DEFAULT_SHUTDOWN_DEADLINE = Duration.ofSeconds(30);
+
+    private final PipelineRuntime<R> runtime;
+    private final int preallocatePerWorker;
+
+    Pipeline(final PipelineRuntime<R> runtime, final int preallocatePerWorker)
+    {
+        this.runtime = runtime;
+        this.preallocatePerWorker = preallocatePerWorker;
+    }
+
+    /**
+     * Starts a pipeline definition.
+     *
+     * @param <R> the request type
+     * @return a new builder
+     */
+    public static <R> PipelineBuilder<R> builder()
+    {
+        return new PipelineBuilder<>();
+    }
+
+    /**
+     * Starts the worker threads and opens intake.
+     *
+     * @return this pipeline
+     * @throws IllegalStateException if already started
+     */
+    public Pipeline<R> start()
+    {
+        runtime.start(preallocatePerWorker);
+        return this;
+    }
+
+    /**
+     * Offers a request to the entry stage. Never blocks: when the pipeline is at its in-flight bound
+     * or the target ring is full the request is refused, and the caller decides what to do (retry,
+     * shed, answer 503). An accepted request is completed exactly once, through the completion
+     * listener, unless a shutdown deadline drops it.
+     *
+     * @param request the request, not null
+     * @return {@link SubmitResult#ACCEPTED} or the reason for refusal
+     */
+    public SubmitResult submit(final R request)
+    {
+        return runtime.submit(request);
+    }
+
+    /**
+     * Graceful shutdown: stops intake at once, lets in-flight requests finish until the deadline,
+     * then stops the worker and blocking threads (interrupting blocking ones).
+     *
+     * @param deadline how long the whole shutdown may take; threads still in user code after it are
+     *                 reported, not waited for
+     * @return how many requests were drained and dropped; later calls return the same report
+     */
+    public ShutdownReport shutdown(final Duration deadline)
+    {
+        return runtime.shutdown(deadline);
+    }
+
+    /**
+     * Shuts down with {@link #DEFAULT_SHUTDOWN_DEADLINE}.
+     */
+    @Override
+    public void close()
+    {
+        shutdown(DEFAULT_SHUTDOWN_DEADLINE);
+    }
+
+    /**
+     * @return a snapshot of stage, worker and intake counters
+     */
+    public MetricsSnapshot metrics()
+    {
+        return runtime.metrics();
+    }
+
+    /**
+     * @return the number of worker threads
+     */
+    public int workerCount()
+    {
+        return runtime.workerCount();
+    }
+
+    /**
+     * @return the pipeline's name, the prefix of its thread names
+     */
+    public String name()
+    {
+        return runtime.name();
+    }
+}

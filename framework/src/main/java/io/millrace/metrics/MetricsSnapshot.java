@@ -1,0 +1,78 @@
+package io.millrace.metrics;
+
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * A point-in-time view of a pipeline's counters. Taking one allocates (histogram copies); recording
+ * never does. Counters are read without stopping the workers, so totals taken from different
+ * workers may be a few events apart while requests are moving.
+ *
+ * @param inFlight           accepted requests not yet completed
+ * @param maxInFlight        the pipeline's in-flight bound
+ * @param rejectedOverloaded submissions refused for overload
+ * @param rejectedNotRunning submissions refused because the pipeline was not running
+ * @param stages             one entry per stage, in declaration order
+ * @param workers            one entry per worker, by index
+ */
+public record MetricsSnapshot(
+    long inFlight,
+    long maxInFlight,
+    long rejectedOverloaded,
+    long rejectedNotRunning,
+    List<StageMetrics> stages,
+    List<WorkerMetrics> workers)
+{
+    /**
+     * @param name a stage name
+     * @return that stage's metrics
+     * @throws NoSuchElementException if the pipeline has no such stage
+     */
+    public StageMetrics stage(final String name)
+    {
+        for (final StageMetrics stage : stages)
+        {
+            if (stage.name().equals(name))
+            {
+                return stage;
+            }
+        }
+        throw new NoSuchElementException("no stage named '" + name + "'; stages: " +
+            stages.stream().map(StageMetrics::name).toList());
+    }
+
+    /**
+     * @return requests completed successfully, over all workers
+     */
+    public long completed()
+    {
+        return workers.stream().mapToLong(WorkerMetrics::completed).sum();
+    }
+
+    /**
+     * @return requests completed with an error, over all workers
+     */
+    public long failed()
+    {
+        return workers.stream().mapToLong(WorkerMetrics::failed).sum();
+    }
+
+    /**
+     * @return accepted submissions that reached a worker
+     */
+    public long submitsReceived()
+    {
+        return workers.stream().mapToLong(WorkerMetrics::submitsReceived).sum();
+    }
+
+    /**
+     * Ring publishes after entry: hops to partition owners and resumes. Zero for a pipeline whose
+     * requests never leave the worker they entered on.
+     *
+     * @return events received by workers that were not new submissions
+     */
+    public long internalPublishes()
+    {
+        return workers.stream().mapToLong(w -> w.publishesReceived() - w.submitsReceived()).sum();
+    }
+}

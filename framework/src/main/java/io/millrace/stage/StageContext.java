@@ -1,0 +1,40 @@
+package io.millrace.stage;
+
+/**
+ * The runtime's view of one request while a stage handles it.
+ *
+ * <p>The object is the request's own preallocated context: it is valid only during the
+ * {@link Stage#handle} call that received it and only on that call's thread. Keep the
+ * {@link Suspension} returned by {@link #suspend()}, never the context itself.
+ */
+public interface StageContext
+{
+    /**
+     * Parks the request. Call it, hand the returned suspension to whoever frees the resource the
+     * request waits for, then return {@link Outcome#blocked()}. The suspension may be resumed from
+     * any thread, even before this dispatch returns; the request then continues on its home worker.
+     *
+     * @return the suspension to resume exactly once
+     * @throws IllegalStateException if the request is already suspended, or the stage is a blocking
+     *                               stage (which may simply block its own thread)
+     */
+    Suspension suspend();
+
+    /**
+     * @return index of the worker the request lives on (its home worker), from 0
+     */
+    int workerIndex();
+
+    /**
+     * @return for a partitioned stage, the partition of this request's key, from 0 to P-1; otherwise -1
+     */
+    int partition();
+
+    /**
+     * Like the Disruptor's {@code endOfBatch}: whether the worker has no further request in the
+     * batch it is processing, so a stage may flush or commit once per batch.
+     *
+     * @return {@code true} when this is the last request of the current batch
+     */
+    boolean endOfBatch();
+}

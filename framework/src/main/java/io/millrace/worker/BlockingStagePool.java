@@ -1,0 +1,172 @@
+package io.millrace.worker;
+
+import io.millrace.stage.Outcome;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+
+import java.util.concurrent.Semaphore;
+
+/**
+ * The threads of one {@code blocking(n)} stage.
+ *
+ * <p>Workers hand requests over through a bounded lock-free queue and a counting semaphore of
+ * pending requests; exactly {@code n} threads take them, so no more than {@code n} threads are ever
+ * active in the stage: the article's counting semaphore of active threads, with the threads
+ * themselves as the permits. When the stage returns, the request goes back to the worker it came
+ * from through that worker's inbox, with the stage's outcome or error inside.
+ *
+ * <p>The queue holds at most the pipeline's in-flight bound, so an offer from a worker never fails
+ * while that bound holds.
+ *
+ * @param <R> the request type
+ */
+final class BlockingStagePool<R>
+{
+    private final PipelineRuntime<R> runtime;
+    private final StageDef<R> stage;
+    private final ManyToManyConcurrentArrayQueue<Exchange<R>> queue;
+    private final Semaphore pending = new Semaphore(0);
+    private final Thread[] threads;
+    private final Lane[] lanes;
+    private volatile boolean running;
+
+    BlockingStagePool(final PipelineRuntime<R> runtime, final StageDef<R> stage, final int capacity,
+        final int stageCount, final String threadNamePrefix)
+    {
+        this.runtime = runtime;
+        this.stage = stage;
+        this.queue = new ManyToManyConcurrentArrayQueue<>(Math.max(2, capacity));
+        this.threads = new Thread[stage.blockingThreads];
+        this.lanes = new Lane[stage.blockingThreads];
+        final boolean[] runs = new boolean[stageCount];
+        runs[stage.index] = true;
+        for (int i = 0; i < threads.length; i++)
+        {
+            final Lane lane = new Lane(stageCount, runs);
+            lanes[i] = lane;
+            threads[i] = new Thread(() -> loop(lane), threadNamePrefix + i);
+            threads[i].setDaemon(true);
+        }
+    }
+
+    Thread[] threads()
+    {
+        return threads;
+    }
+
+    Lane[] lanes()
+    {
+        return lanes;
+    }
+
+    void start()
+    {
+        running = true;
+        for (final Thread thread : threads)
+        {
+            thread.start();
+        }
+    }
+
+    void stop()
+    {
+        running = false;
+        for (final Thread thread : threads)
+        {
+            thread.interrupt();
+        }
+    }
+
+    /** Called by the worker carrying the request. */
+    void submit(final Exchange<R> exchange, final int stageIndex, final Worker<R> from)
+    {
+        exchange.inBlockingStage = true;
+        exchange.beginDispatch(stageIndex, -1);
+        if (!queue.offer(exchange))
+        {
+            exchange.inBlockingStage = false;
+            exchange.error = new IllegalStateException("queue of blocking stage '" + stage.name +
+                "' was full: the in-flight bound was broken; please report this");
+            from.complete(exchange);
+            return;
+        }
+        pending.release();
+    }
+
+    private void loop(final Lane lane)
+    {
+        while (running)
+        {
+            try
+            {
+                pending.acquire();
+            }
+            catch (final InterruptedException ex)
+            {
+                continue; // re-check running
+            }
+            final Exchange<R> exchange = queue.poll();
+            if (exchange != null)
+            {
+                dispatch(exchange, lane);
+            }
+        }
+    }
+
+    private void dispatch(final Exchange<R> exchange, final Lane lane)
+    {
+        final long start = System.nanoTime();
+        Outcome outcome = null;
+        Throwable error = null;
+        try
+        {
+            outcome = stage.handler.handle(exchange.request, exchange);
+        }
+        catch (final Throwable ex)
+        {
+            error = ex;
+        }
+        final long elapsed = System.nanoTime() - start;
+        if (error == null)
+        {
+            lane.record(stage.index, elapsed);
+            error = misuse(outcome);
+            if (error != null)
+            {
+                lane.recordMisuse(stage.index);
+            }
+        }
+        else
+        {
+            lane.recordError(stage.index, elapsed);
+        }
+        if (error != null)
+        {
+            runtime.stageErrorLog(stage.index).error(error instanceof IllegalStateException ? "misused the stage API" : "threw", error);
+            outcome = null;
+        }
+        exchange.inBlockingStage = false;
+        exchange.resumeOutcome = outcome;
+        exchange.error = error;
+        exchange.home.publishResume(exchange);
+    }
+
+    private IllegalStateException misuse(final Outcome outcome)
+    {
+        if (outcome == null)
+        {
+            return new IllegalStateException("blocking stage '" + stage.name +
+                "' returned null; return Outcome.next(stage) or Outcome.done()");
+        }
+        if (outcome.kind() == Outcome.Kind.BLOCKED)
+        {
+            return new IllegalStateException("blocking stage '" + stage.name +
+                "' returned blocked(); a blocking stage blocks its own thread and returns next(stage) or done()");
+        }
+        if (outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(runtime.token()))
+        {
+            return new IllegalStateException("blocking stage '" + stage.name + "' continued at " + outcome.target() +
+                ", which belongs to another pipeline");
+        }
+        return null;
+    }
+}

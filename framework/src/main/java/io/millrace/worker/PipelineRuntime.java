@@ -1,0 +1,465 @@
+package io.millrace.worker;
+
+import io.millrace.CompletionListener;
+import io.millrace.Idle;
+import io.millrace.ShutdownReport;
+import io.millrace.SubmitResult;
+import io.millrace.metrics.MetricsSnapshot;
+import io.millrace.metrics.StageMetrics;
+import io.millrace.metrics.WorkerMetrics;
+import io.millrace.stage.Outcome;
+import org.HdrHistogram.Histogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Everything a running pipeline owns: its stages, workers, blocking pools, in-flight gate and
+ * metrics. Built once by the pipeline builder; immutable wiring after construction.
+ *
+ * @param <R> the request type
+ */
+public final class PipelineRuntime<R>
+{
+    /** {@link #nextStage} result: complete the request now. */
+    static final int COMPLETE = -1;
+    /** {@link #nextStage} result: the request left this thread (parked or already resumed). */
+    static final int LEFT = -2;
+
+    private static final Logger LOG = LoggerFactory.getLogger(PipelineRuntime.class);
+    private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long STOP_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    private enum State { NEW, RUNNING, STOPPING, STOPPED }
+
+    private final Object token;
+    private final String name;
+    private final StageDef<R>[] stages;
+    private final Worker<R>[] workers;
+    private final Worker<R>[] ownerByPartition;
+    private final BlockingStagePool<R>[] pools;
+    private final int entry;
+    private final InFlightGate gate;
+    private final CompletionListener<? super R> listener;
+    private final RateLimitedLog[] stageLogs;
+    private final RateLimitedLog listenerLog;
+    private final RateLimitedLog internalLog;
+    private final AtomicInteger nextWorker = new AtomicInteger();
+    private final AtomicLong rejectedOverloaded = new AtomicLong();
+    private final AtomicLong rejectedNotRunning = new AtomicLong();
+
+    private final Object snapshotLock = new Object();
+    private final Histogram[] serviceTimes;
+    private final Histogram[] batchSizes;
+
+    private State state = State.NEW;
+    private ShutdownReport shutdownReport;
+
+    /**
+     * @param token      the builder's identity, which stage references carry
+     * @param name       pipeline name, prefix of thread names
+     * @param stages     compiled stages, by index
+     * @param entry      index of the entry stage
+     * @param workerCount number of workers
+     * @param ringSize   slots per inbox ring, a power of two
+     * @param maxInFlight in-flight bound, at most {@code ringSize / 2}
+     * @param idle       idle policy
+     * @param listener   completion listener
+     */
+    @SuppressWarnings("unchecked")
+    public PipelineRuntime(final Object token, final String name, final StageDef<R>[] stages, final int entry,
+        final int workerCount, final int ringSize, final int maxInFlight, final Idle idle,
+        final CompletionListener<? super R> listener)
+    {
+        this.token = token;
+        this.name = name;
+        this.stages = stages;
+        this.entry = entry;
+        this.listener = listener;
+        this.gate = new InFlightGate(maxInFlight);
+
+        final boolean[] onWorkers = new boolean[stages.length];
+        int maxPartitions = 1;
+        for (final StageDef<R> stage : stages)
+        {
+            onWorkers[stage.index] = stage.kind != StageDef.BLOCKING;
+            maxPartitions = Math.max(maxPartitions, stage.partitions());
+        }
+
+        this.workers = new Worker[workerCount];
+        for (int i = 0; i < workerCount; i++)
+        {
+            workers[i] = new Worker<>(i, this, ringSize, idle.newStrategy(), idle.emptyTurnsBeforePark(), onWorkers,
+                maxInFlight, name + "-worker-" + i);
+        }
+        this.ownerByPartition = new Worker[maxPartitions];
+        for (int p = 0; p < maxPartitions; p++)
+        {
+            ownerByPartition[p] = workers[p % workerCount];
+        }
+
+        this.pools = new BlockingStagePool[stages.length];
+        this.stageLogs = new RateLimitedLog[stages.length];
+        this.serviceTimes = new Histogram[stages.length];
+        for (final StageDef<R> stage : stages)
+        {
+            if (stage.kind == StageDef.BLOCKING)
+            {
+                pools[stage.index] = new BlockingStagePool<>(this, stage, maxInFlight, stages.length,
+                    name + "-blocking-" + stage.name + "-");
+            }
+            stageLogs[stage.index] = new RateLimitedLog(LOG, "stage '" + stage.name + "'", LOG_INTERVAL_NANOS);
+            serviceTimes[stage.index] = new Histogram(1, Lane.MAX_TRACKED_NANOS, 2);
+        }
+        this.batchSizes = new Histogram[workerCount];
+        for (int i = 0; i < workerCount; i++)
+        {
+            batchSizes[i] = new Histogram(1, Math.max(2, ringSize), 2);
+        }
+        this.listenerLog = new RateLimitedLog(LOG, "completion listener of pipeline '" + name + "'", LOG_INTERVAL_NANOS);
+        this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * Starts the workers and blocking pools and opens intake.
+     *
+     * @param preallocatePerWorker request contexts to create on each worker before intake opens
+     */
+    public synchronized void start(final int preallocatePerWorker)
+    {
+        if (state != State.NEW)
+        {
+            throw new IllegalStateException("pipeline '" + name + "' was already started (state " + state +
+                "); build a new pipeline to run again");
+        }
+        for (final Worker<R> worker : workers)
+        {
+            worker.preallocate(preallocatePerWorker);
+            worker.start();
+        }
+        for (final BlockingStagePool<R> pool : pools)
+        {
+            if (pool != null)
+            {
+                pool.start();
+            }
+        }
+        state = State.RUNNING;
+        gate.open();
+    }
+
+    /**
+     * Stops intake, waits for in-flight requests until the deadline, then stops every thread.
+     *
+     * @param deadline how long to wait in all
+     * @return what happened; the same report on every later call
+     */
+    public synchronized ShutdownReport shutdown(final Duration deadline)
+    {
+        Objects.requireNonNull(deadline, "deadline");
+        if (shutdownReport != null)
+        {
+            return shutdownReport;
+        }
+        final long begin = System.nanoTime();
+        final long end = begin + Math.max(0, deadline.toNanos());
+        final long inFlightAtStart = gate.close();
+        if (state == State.NEW)
+        {
+            state = State.STOPPED;
+            shutdownReport = new ShutdownReport(0, 0, Duration.ZERO, 0);
+            return shutdownReport;
+        }
+        state = State.STOPPING;
+        while (gate.inFlight() > 0 && System.nanoTime() - end < 0)
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        final long dropped = gate.inFlight();
+
+        final List<Thread> threads = new ArrayList<>();
+        for (final Worker<R> worker : workers)
+        {
+            worker.stop();
+            threads.add(worker.thread());
+        }
+        for (final BlockingStagePool<R> pool : pools)
+        {
+            if (pool != null)
+            {
+                pool.stop();
+                threads.addAll(List.of(pool.threads()));
+            }
+        }
+        int stuck = 0;
+        for (final Thread thread : threads)
+        {
+            final long wait = Math.max(STOP_GRACE_NANOS, end - System.nanoTime());
+            try
+            {
+                thread.join(Duration.ofNanos(wait));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive())
+            {
+                stuck++;
+            }
+        }
+        state = State.STOPPED;
+        shutdownReport = new ShutdownReport(inFlightAtStart, dropped, Duration.ofNanos(System.nanoTime() - begin), stuck);
+        if (!shutdownReport.clean())
+        {
+            LOG.warn("pipeline '{}' shut down with {} requests dropped and {} threads still in user code", name, dropped, stuck);
+        }
+        return shutdownReport;
+    }
+
+    // ---------------------------------------------------------------- intake
+
+    /**
+     * Offers a request to the entry stage without waiting.
+     *
+     * @param request the request
+     * @return accepted or why not
+     */
+    public SubmitResult submit(final R request)
+    {
+        if (request == null)
+        {
+            throw new NullPointerException("submit(null): requests must not be null");
+        }
+        final int admitted = gate.tryAcquire();
+        if (admitted != InFlightGate.OK)
+        {
+            if (admitted == InFlightGate.FULL)
+            {
+                rejectedOverloaded.incrementAndGet();
+                return SubmitResult.REJECTED_OVERLOADED;
+            }
+            rejectedNotRunning.incrementAndGet();
+            return SubmitResult.REJECTED_NOT_RUNNING;
+        }
+        final Worker<R> target = entryWorker(request);
+        if (!target.tryPublish(InboxEvent.SUBMIT, request, null, entry))
+        {
+            gate.release();
+            rejectedOverloaded.incrementAndGet();
+            return SubmitResult.REJECTED_OVERLOADED;
+        }
+        return SubmitResult.ACCEPTED;
+    }
+
+    private Worker<R> entryWorker(final R request)
+    {
+        final StageDef<R> first = stages[entry];
+        if (first.kind == StageDef.PARTITIONED)
+        {
+            return ownerOf(first.partitionOf(request));
+        }
+        final Worker<R> self = workerOf(Thread.currentThread());
+        if (self != null)
+        {
+            return self;
+        }
+        return workers[(nextWorker.getAndIncrement() & Integer.MAX_VALUE) % workers.length];
+    }
+
+    // ---------------------------------------------------------------- used by workers and pools
+
+    /**
+     * Validates a stage's outcome and turns it into the next stage index, {@link #COMPLETE} or
+     * {@link #LEFT}. A misuse completes the request with an {@link IllegalStateException} naming the
+     * stage and the remedy.
+     */
+    int nextStage(final Exchange<R> exchange, final StageDef<R> stage, final Outcome outcome, final Lane lane)
+    {
+        if (exchange.suspendedInThisDispatch)
+        {
+            if (outcome != null && outcome.kind() == Outcome.Kind.BLOCKED)
+            {
+                return LEFT;
+            }
+            if (!exchange.cancelSuspension())
+            {
+                lane.recordMisuse(stage.index);
+                stageLogs[stage.index].error("returned " + outcome + " after suspend(), but the suspension was " +
+                    "already resumed; the resume wins, return Outcome.blocked() after suspending",
+                    new IllegalStateException("stage '" + stage.name + "' returned " + outcome + " after suspend()"));
+                return LEFT;
+            }
+            return misuse(exchange, stage, lane, "returned " + outcome +
+                " after calling suspend(); a stage that suspends must return Outcome.blocked()");
+        }
+        if (outcome == null)
+        {
+            return misuse(exchange, stage, lane, "returned null; return Outcome.next(stage), Outcome.done() or Outcome.blocked()");
+        }
+        return switch (outcome.kind())
+        {
+            case NEXT -> outcome.target().belongsTo(token) ? outcome.target().index() :
+                misuse(exchange, stage, lane, "continued at " + outcome.target() + ", which belongs to another pipeline");
+            case DONE -> COMPLETE;
+            case BLOCKED -> misuse(exchange, stage, lane,
+                "returned blocked() without calling suspend() first; nobody could ever resume the request");
+        };
+    }
+
+    private int misuse(final Exchange<R> exchange, final StageDef<R> stage, final Lane lane, final String what)
+    {
+        lane.recordMisuse(stage.index);
+        final IllegalStateException error = new IllegalStateException("stage '" + stage.name + "' " + what);
+        stageLogs[stage.index].error("misused the stage API", error);
+        exchange.error = error;
+        return COMPLETE;
+    }
+
+    void notifyComplete(final R request, final Throwable error)
+    {
+        try
+        {
+            listener.onComplete(request, error);
+        }
+        catch (final Throwable ex)
+        {
+            listenerLog.error("threw", ex);
+        }
+    }
+
+    void releaseInFlight()
+    {
+        gate.release();
+    }
+
+    void internalError(final Throwable error)
+    {
+        internalLog.error("hit an internal error", error);
+    }
+
+    Worker<R> ownerOf(final int partition)
+    {
+        return ownerByPartition[partition];
+    }
+
+    BlockingStagePool<R> blockingPool(final int stage)
+    {
+        return pools[stage];
+    }
+
+    RateLimitedLog stageErrorLog(final int stage)
+    {
+        return stageLogs[stage];
+    }
+
+    Worker<R> workerOf(final Thread thread)
+    {
+        for (final Worker<R> worker : workers)
+        {
+            if (worker.thread() == thread)
+            {
+                return worker;
+            }
+        }
+        return null;
+    }
+
+    StageDef<R>[] stages()
+    {
+        return stages;
+    }
+
+    String stageName(final int stage)
+    {
+        return stage >= 0 && stage < stages.length ? stages[stage].name : "(none)";
+    }
+
+    Object token()
+    {
+        return token;
+    }
+
+    /**
+     * @return the number of workers
+     */
+    public int workerCount()
+    {
+        return workers.length;
+    }
+
+    /**
+     * @return the pipeline's name
+     */
+    public String name()
+    {
+        return name;
+    }
+
+    // ---------------------------------------------------------------- metrics
+
+    /**
+     * @return a snapshot of every counter; safe from any thread, allocation on the caller only
+     */
+    public MetricsSnapshot metrics()
+    {
+        synchronized (snapshotLock)
+        {
+            final List<StageMetrics> stageMetrics = new ArrayList<>(stages.length);
+            for (final StageDef<R> stage : stages)
+            {
+                final int s = stage.index;
+                long count = 0;
+                long errors = 0;
+                for (final Lane lane : lanes())
+                {
+                    count += lane.count(s);
+                    errors += lane.errors(s);
+                    lane.drainServiceTimes(s, serviceTimes[s]);
+                }
+                stageMetrics.add(new StageMetrics(stage.name, stage.placementText, stage.partitions(), count, errors,
+                    serviceTimes[s].copy()));
+            }
+            final List<WorkerMetrics> workerMetrics = new ArrayList<>(workers.length);
+            for (final Worker<R> w : workers)
+            {
+                w.drainBatchSizes(batchSizes[w.index()]);
+                workerMetrics.add(new WorkerMetrics(w.index(), w.thread().getName(), w.ringDepth(), w.ringCapacity(),
+                    w.counter(WorkerCounters.RECEIVED), w.counter(WorkerCounters.SUBMITS_RECEIVED),
+                    w.counter(WorkerCounters.BATCHES), w.counter(WorkerCounters.MAX_BATCH),
+                    batchSizes[w.index()].copy(), w.counter(WorkerCounters.PUBLISHES_SENT),
+                    w.counter(WorkerCounters.PARKS), w.wakes(), w.counter(WorkerCounters.COMPLETED),
+                    w.counter(WorkerCounters.FAILED)));
+            }
+            return new MetricsSnapshot(gate.inFlight(), gate.max(), rejectedOverloaded.get(), rejectedNotRunning.get(),
+                List.copyOf(stageMetrics), List.copyOf(workerMetrics));
+        }
+    }
+
+    private List<Lane> lanes()
+    {
+        final List<Lane> lanes = new ArrayList<>();
+        for (final Worker<R> worker : workers)
+        {
+            lanes.add(worker.lane());
+        }
+        for (final BlockingStagePool<R> pool : pools)
+        {
+            if (pool != null)
+            {
+                lanes.addAll(List.of(pool.lanes()));
+            }
+        }
+        return lanes;
+    }
+}

@@ -3,6 +3,7 @@ package io.millrace;
 import io.millrace.stage.Placement;
 import io.millrace.stage.Stage;
 import io.millrace.stage.StageRef;
+import io.millrace.worker.AgronaAccess;
 import io.millrace.worker.PipelineRuntime;
 import io.millrace.worker.StageDef;
 
@@ -239,6 +240,7 @@ public final class PipelineBuilder<R>
     public Pipeline<R> build()
     {
         checkNotBuilt();
+        AgronaAccess.check();
         if (stages.isEmpty())
         {
             throw new IllegalStateException("pipeline '" + name + "' has no stages; declare one with stage(name)");

@@ -271,7 +271,7 @@ public final class PipelineBuilder<R>
                         " workers; use at least as many partitions as workers so that every worker owns one");
                 }
             }
-            defs[ref.index()] = new StageDef<>(ref.name(), ref.index(), ref.placement(), p, handlers.get(ref.index()));
+            defs[ref.index()] = new StageDef<>(ref, p, handlers.get(ref.index()));
         }
         final int entryIndex = entry == null ? 0 : entry.index();
         final int prealloc = preallocate < 0 ? Math.max(1, inFlight / workers) : preallocate;

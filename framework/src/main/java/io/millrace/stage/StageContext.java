@@ -21,6 +21,31 @@ public interface StageContext
     Suspension suspend();
 
     /**
+     * Records that the request now holds {@code resource}; see {@link HeldResource}. Allocation free;
+     * a request holds at most {@value #MAX_HELD} resources at once.
+     *
+     * @param resource the resource taken
+     * @throws IllegalStateException when the request already holds {@value #MAX_HELD} resources
+     */
+    void hold(HeldResource resource);
+
+    /**
+     * Records that the request gave {@code resource} back.
+     *
+     * @param resource the resource given back
+     * @return {@code false} if the request did not hold it
+     */
+    boolean unhold(HeldResource resource);
+
+    /** Most resources one request may hold at once. */
+    int MAX_HELD = 8;
+
+    /**
+     * @return the stage being dispatched
+     */
+    StageRef<?> stage();
+
+    /**
      * @return index of the worker the request lives on (its home worker), from 0
      */
     int workerIndex();

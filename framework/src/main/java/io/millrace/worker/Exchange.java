@@ -1,6 +1,8 @@
 package io.millrace.worker;
 
+import io.millrace.stage.HeldResource;
 import io.millrace.stage.Outcome;
+import io.millrace.stage.StageRef;
 import io.millrace.stage.StageContext;
 import io.millrace.stage.Suspension;
 
@@ -48,6 +50,8 @@ public final class Exchange<R> implements StageContext, Suspension
     Outcome resumeOutcome;
     Throwable error;
     Exchange<R> nextFree;
+    private final HeldResource[] held = new HeldResource[MAX_HELD];
+    private int heldCount;
 
     @SuppressWarnings("unused")
     private volatile int suspendState;
@@ -140,6 +144,65 @@ public final class Exchange<R> implements StageContext, Suspension
         resumeOutcome = outcome;
         error = cause;
         home.publishResume(this);
+    }
+
+    @Override
+    public void hold(final HeldResource resource)
+    {
+        if (resource == null)
+        {
+            throw new NullPointerException("hold(null)");
+        }
+        if (heldCount == held.length)
+        {
+            throw new IllegalStateException("request in stage '" + runtime.stageName(stage) + "' already holds " +
+                held.length + " resources; give some back with unhold() before taking more");
+        }
+        held[heldCount++] = resource;
+    }
+
+    @Override
+    public boolean unhold(final HeldResource resource)
+    {
+        for (int i = heldCount - 1; i >= 0; i--)
+        {
+            if (held[i] == resource)
+            {
+                held[i] = held[--heldCount];
+                held[heldCount] = null;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Releases whatever the request still holds at completion.
+     *
+     * @return how many resources were abandoned
+     */
+    int releaseAbandoned()
+    {
+        int abandoned = 0;
+        while (heldCount > 0)
+        {
+            final HeldResource resource = held[--heldCount];
+            held[heldCount] = null;
+            abandoned++;
+            resource.releaseAbandoned(this);
+        }
+        return abandoned;
+    }
+
+    boolean holdsAnything()
+    {
+        return heldCount != 0;
+    }
+
+    @Override
+    public StageRef<?> stage()
+    {
+        return runtime.stageRef(stage);
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.metrics.StageMetrics;
 import io.millrace.metrics.WorkerMetrics;
 import io.millrace.stage.Outcome;
+import io.millrace.stage.StageRef;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -383,6 +384,25 @@ public final class PipelineRuntime<R>
     String stageName(final int stage)
     {
         return stage >= 0 && stage < stages.length ? stages[stage].name : "(none)";
+    }
+
+    StageRef<R> stageRef(final int stage)
+    {
+        return stage >= 0 && stage < stages.length ? stages[stage].ref : null;
+    }
+
+    /**
+     * Called by the completing worker for a request that still holds resources: releases them and
+     * reports the misuse against the stage that completed it.
+     */
+    void abandonedResources(final Exchange<R> exchange, final Lane lane)
+    {
+        final int stage = exchange.stage;
+        final int count = exchange.releaseAbandoned();
+        lane.recordMisuse(stage);
+        stageLogs[stage].error("completed a request that still held " + count + " resource(s); they were released for it",
+            new IllegalStateException("stage '" + stages[stage].name + "' completed a request holding " + count +
+                " resource(s): give each back (and call ctx.unhold) before returning Outcome.done()"));
     }
 
     Object token()

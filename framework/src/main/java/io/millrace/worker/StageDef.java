@@ -2,6 +2,7 @@ package io.millrace.worker;
 
 import io.millrace.stage.Placement;
 import io.millrace.stage.Stage;
+import io.millrace.stage.StageRef;
 
 import java.util.function.ToIntFunction;
 
@@ -25,18 +26,19 @@ public final class StageDef<R>
     final int partitionMask;
     final int blockingThreads;
     final String placementText;
+    final StageRef<R> ref;
 
     /**
-     * @param name       unique stage name
-     * @param index      dense stage index
-     * @param placement  where it runs
+     * @param ref        the user's reference to the stage
      * @param partitions P for a partitioned stage (a power of two), ignored otherwise
      * @param handler    user code
      */
-    public StageDef(final String name, final int index, final Placement<? super R> placement, final int partitions, final Stage<R> handler)
+    public StageDef(final StageRef<R> ref, final int partitions, final Stage<R> handler)
     {
-        this.name = name;
-        this.index = index;
+        final Placement<? super R> placement = ref.placement();
+        this.ref = ref;
+        this.name = ref.name();
+        this.index = ref.index();
         this.handler = handler;
         this.placementText = placement.toString();
         if (placement instanceof Placement.Partitioned<? super R> p)

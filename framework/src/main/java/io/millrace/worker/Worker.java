@@ -320,6 +320,10 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     void complete(final Exchange<R> exchange)
     {
+        if (exchange.holdsAnything())
+        {
+            runtime.abandonedResources(exchange, lane);
+        }
         final Throwable error = exchange.error;
         runtime.notifyComplete(exchange.request, error);
         if (error == null)

@@ -49,6 +49,7 @@ public final class PipelineBuilder<R>
     private int partitions = -1;
     private int preallocate = -1;
     private Idle idle = Idle.backoff();
+    private int sampleEvery = 1;
     private StageRef<R> entry;
     private CompletionListener<? super R> listener = (request, error) -> { };
     private boolean built;
@@ -208,6 +209,24 @@ public final class PipelineBuilder<R>
     }
 
     /**
+     * Times one request in {@code oneIn} for the service-time histograms (each timed stage costs two
+     * {@code System.nanoTime()} reads and a histogram record); the others are only counted. Counts and
+     * errors stay exact. Default 1: every request is timed.
+     *
+     * @param oneIn a power of two, at least 1
+     * @return this builder
+     */
+    public PipelineBuilder<R> serviceTimeSampling(final int oneIn)
+    {
+        if (oneIn < 1 || Integer.bitCount(oneIn) != 1)
+        {
+            throw new IllegalArgumentException("serviceTimeSampling must be a power of two >= 1, was " + oneIn);
+        }
+        sampleEvery = oneIn;
+        return this;
+    }
+
+    /**
      * @param perWorker request contexts each worker creates at start; default {@code maxInFlight / workers}
      * @return this builder
      */
@@ -276,7 +295,7 @@ public final class PipelineBuilder<R>
         final int entryIndex = entry == null ? 0 : entry.index();
         final int prealloc = preallocate < 0 ? Math.max(1, inFlight / workers) : preallocate;
         built = true;
-        return new Pipeline<>(new PipelineRuntime<>(token, name, defs, entryIndex, workers, ringSize, inFlight, idle, listener),
+        return new Pipeline<>(new PipelineRuntime<>(token, name, defs, entryIndex, workers, ringSize, inFlight, idle, sampleEvery, listener),
             prealloc);
     }
 

@@ -16,6 +16,9 @@ final class Lane
     /** Longest service time recorded exactly; longer ones are clamped to it. */
     static final long MAX_TRACKED_NANOS = 60_000_000_000L;
 
+    /** Service time argument meaning "counted, not timed". */
+    static final long UNTIMED = -1;
+
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final long[] counts;
@@ -40,17 +43,22 @@ final class Lane
         }
     }
 
+    /**
+     * @param nanos service time, or {@link #UNTIMED} when this dispatch was not sampled
+     */
     void record(final int stage, final long nanos)
     {
         LONGS.setOpaque(counts, stage, counts[stage] + 1);
-        serviceTimes[stage].recordValue(clamp(nanos));
+        if (nanos != UNTIMED)
+        {
+            serviceTimes[stage].recordValue(clamp(nanos));
+        }
     }
 
     void recordError(final int stage, final long nanos)
     {
-        LONGS.setOpaque(counts, stage, counts[stage] + 1);
         LONGS.setOpaque(errors, stage, errors[stage] + 1);
-        serviceTimes[stage].recordValue(clamp(nanos));
+        record(stage, nanos);
     }
 
     /** Counts a misuse found after the stage returned: its time was already recorded. */

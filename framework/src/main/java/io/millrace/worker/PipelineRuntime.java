@@ -73,11 +73,12 @@ public final class PipelineRuntime<R>
      * @param ringSize   slots per inbox ring, a power of two
      * @param maxInFlight in-flight bound, at most {@code ringSize / 2}
      * @param idle       idle policy
+     * @param sampleEvery time one request in this many (a power of two); the rest are only counted
      * @param listener   completion listener
      */
     @SuppressWarnings("unchecked")
     public PipelineRuntime(final Object token, final String name, final StageDef<R>[] stages, final int entry,
-        final int workerCount, final int ringSize, final int maxInFlight, final Idle idle,
+        final int workerCount, final int ringSize, final int maxInFlight, final Idle idle, final int sampleEvery,
         final CompletionListener<? super R> listener)
     {
         this.token = token;
@@ -99,7 +100,7 @@ public final class PipelineRuntime<R>
         for (int i = 0; i < workerCount; i++)
         {
             workers[i] = new Worker<>(i, this, ringSize, idle.newStrategy(), idle.emptyTurnsBeforePark(), onWorkers,
-                maxInFlight, name + "-worker-" + i);
+                maxInFlight, sampleEvery, name + "-worker-" + i);
         }
         this.ownerByPartition = new Worker[maxPartitions];
         for (int p = 0; p < maxPartitions; p++)

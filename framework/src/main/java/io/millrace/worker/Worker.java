@@ -71,6 +71,8 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     @SuppressWarnings("unused")
     private volatile long wakes;
 
+    private final long sampleMask;
+    private long runs;
     private long emptyTurns;
     private int batchCount;
     private boolean endOfBatch;
@@ -80,8 +82,10 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private final WorkerCounters counters = new WorkerCounters();
 
     Worker(final int index, final PipelineRuntime<R> runtime, final int ringSize, final IdleStrategy idle,
-        final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxFreeExchanges, final String threadName)
+        final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxFreeExchanges, final int sampleEvery,
+        final String threadName)
     {
+        this.sampleMask = sampleEvery - 1;
         this.index = index;
         this.runtime = runtime;
         this.stages = runtime.stages();
@@ -237,7 +241,9 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     void run(final Exchange<R> exchange, final int stageIndex)
     {
         int s = stageIndex;
-        long start = System.nanoTime();
+        // One request in every sampleMask + 1 is timed, stage by stage; the others are only counted.
+        final boolean timed = (++runs & sampleMask) == 0;
+        long start = timed ? System.nanoTime() : 0L;
         for (;;)
         {
             final StageDef<R> def = stages[s];
@@ -266,7 +272,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             }
             catch (final Throwable ex)
             {
-                lane.recordError(s, System.nanoTime() - start);
+                lane.recordError(s, timed ? System.nanoTime() - start : Lane.UNTIMED);
                 if (exchange.suspendedInThisDispatch && !exchange.cancelSuspension())
                 {
                     // A resumer already took it: the request continues from the resume event.
@@ -276,9 +282,16 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 failStage(exchange, s, ex);
                 return;
             }
-            final long now = System.nanoTime();
-            lane.record(s, now - start);
-            start = now;
+            if (timed)
+            {
+                final long now = System.nanoTime();
+                lane.record(s, now - start);
+                start = now;
+            }
+            else
+            {
+                lane.record(s, Lane.UNTIMED);
+            }
 
             final int next = runtime.nextStage(exchange, def, outcome, lane);
             if (next >= 0)

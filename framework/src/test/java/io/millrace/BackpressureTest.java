@@ -68,6 +68,9 @@ class BackpressureTest
         {
             t.join();
         }
+        assertEquals(List.of("flood-worker-0", "flood-worker-1"), Thread.getAllStackTraces().keySet().stream()
+            .map(Thread::getName).filter(n -> n.startsWith("flood-")).sorted().toList(),
+            "exactly the configured workers, named, and no thread added under load");
         assertTrue(pipeline.shutdown(Duration.ofSeconds(30)).clean());
 
         long completed = 0;

@@ -1,0 +1,290 @@
+package io.millrace.memory;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.FileChannel;
+import java.util.Objects;
+
+/**
+ * One thread's source of buffers: descriptors on chunks of the shared {@link SlabArena}, slices,
+ * file regions and chains. A server makes one per worker.
+ *
+ * <p>The allocator holds three {@link LookasidePool}s, all owned by its thread: chunks, descriptor
+ * objects and chain objects. Allocating on the owner thread is a pool pop or two and a few field
+ * stores: no lock, and no garbage once the pools are warm. Releasing is allowed on any thread;
+ * what another thread releases finds its way back to this allocator's pools through their return
+ * queues. The owner drains and sweeps them in {@link #onIdle(long)}, which the worker calls on its
+ * idle turn; that call also reports leaks the {@link LeakDetector} has found.
+ *
+ * <p>Threading: the owner is the thread given to {@link SlabArena#newAllocator(String, Thread)} or
+ * else the first to allocate. Every method except {@link #name()}, the stats getters and (through
+ * the buffers) release must be called on the owner.
+ */
+public final class BufferAllocator implements Sweepable
+{
+    private static final VarHandle OWNER;
+
+    static
+    {
+        try
+        {
+            OWNER = MethodHandles.lookup().findVarHandle(BufferAllocator.class, "owner", Thread.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final SlabArena arena;
+    private final String name;
+    private final LeakDetector leaks;
+    private final LookasidePool<Chunk> chunks;
+    private final LookasidePool<BufferDescriptor> descriptors;
+    private final LookasidePool<BufferChain> chains;
+
+    /** Set once, then only read; see {@link LookasidePool} for why a plain read suffices. */
+    private Thread owner;
+    /** Names each allocation, for messages and leak reports; owner only. */
+    private long serial;
+
+    BufferAllocator(final SlabArena arena, final String name, final Thread owner, final SlabArenaBuilder s)
+    {
+        if (name == null || name.isBlank())
+        {
+            throw new IllegalArgumentException("an allocator needs a non-blank name (it names its buffers in messages)");
+        }
+        this.arena = arena;
+        this.name = name;
+        this.leaks = arena.leakDetector();
+        final LookasidePoolBuilder<Chunk> c = LookasidePool.<Chunk>builder(name + "-chunks", () -> arena.takeChunk(name))
+            .maxIdle(s.maxIdleChunks).preallocate(s.preallocateChunks).onDiscard(arena::giveBack);
+        final LookasidePoolBuilder<BufferDescriptor> d = LookasidePool.<BufferDescriptor>builder(name + "-descriptors",
+            () -> new BufferDescriptor(this)).maxIdle(s.maxIdleDescriptors);
+        final LookasidePoolBuilder<BufferChain> ch = LookasidePool.<BufferChain>builder(name + "-chains",
+            () -> new BufferChain(this)).maxIdle(s.maxIdleChains);
+        for (final LookasidePoolBuilder<?> b : new LookasidePoolBuilder<?>[] {c, d, ch})
+        {
+            b.returnQueueCapacity(s.returnQueueCapacity).sweepInterval(s.sweepInterval);
+            if (owner != null)
+            {
+                b.owner(owner);
+            }
+        }
+        this.chunks = c.build();
+        this.descriptors = d.build();
+        this.chains = ch.build();
+        this.owner = owner;
+    }
+
+    /**
+     * Allocates an empty buffer on a chunk of its own: offset 0, length 0, room for
+     * {@link SlabArena#chunkSize()} bytes.
+     *
+     * @return a descriptor with a reference count of 1; the caller releases it or hands it on
+     * @throws SlabExhaustedException if the arena has no chunk left and may not grow
+     */
+    public BufferDescriptor allocate()
+    {
+        checkOwner("allocate()");
+        final Chunk chunk = chunks.acquire();
+        chunk.home = chunks;
+        chunk.initRefCnt();
+        final BufferDescriptor d = descriptors.acquire();
+        d.bindChunk(chunk, 0, 0, chunk.capacity(), ++serial);
+        d.leak = leaks.track(d);
+        return d;
+    }
+
+    /**
+     * Makes a descriptor for part of another's bytes without copying them: the new descriptor
+     * points into the same chunk (whose count goes up by one) or the same file. It cannot grow; the
+     * shared bytes must not be modified while both exist.
+     *
+     * @param source a live descriptor, from any allocator
+     * @param index  where the slice starts, relative to the source's data offset
+     * @param length bytes in the slice
+     * @return a descriptor with a reference count of 1, independent of the source's
+     */
+    public BufferDescriptor slice(final BufferDescriptor source, final long index, final long length)
+    {
+        checkOwner("slice()");
+        source.ensureAccessible("slice()");
+        if (index < 0 || length < 0 || index + length > source.length())
+        {
+            throw new IndexOutOfBoundsException("slice(" + index + ", " + length + ") is outside the " + source.length() +
+                " bytes of " + source.describe());
+        }
+        final BufferDescriptor d = descriptors.acquire();
+        final long start = source.offset() + index;
+        if (source.isFileRegion())
+        {
+            d.bindFile(source.file, start, length, ++serial);
+        }
+        else
+        {
+            final Chunk chunk = source.chunk;
+            chunk.retainOnce();
+            d.bindChunk(chunk, start, length, start + length, ++serial);
+        }
+        d.leak = leaks.track(d);
+        return d;
+    }
+
+    /**
+     * @param source a live descriptor
+     * @return a slice of all of its data
+     */
+    public BufferDescriptor slice(final BufferDescriptor source)
+    {
+        return slice(source, 0, source.length());
+    }
+
+    /**
+     * Makes a descriptor for {@code count} bytes of a file, sent with
+     * {@link FileChannel#transferTo(long, long, java.nio.channels.WritableByteChannel)} (sendfile)
+     * when its chain is written: the bytes never enter the JVM. The descriptor does not own the
+     * channel: keep it open until the descriptor is released, then close it yourself.
+     *
+     * @param file     an open channel readable from {@code position}
+     * @param position where the region starts in the file
+     * @param count    bytes in the region
+     * @return a descriptor with a reference count of 1
+     */
+    public BufferDescriptor fileRegion(final FileChannel file, final long position, final long count)
+    {
+        checkOwner("fileRegion()");
+        Objects.requireNonNull(file, "file");
+        if (position < 0 || count < 0)
+        {
+            throw new IllegalArgumentException("a file region needs position >= 0 and count >= 0, got " + position + ", " + count);
+        }
+        final BufferDescriptor d = descriptors.acquire();
+        d.bindFile(file, position, count, ++serial);
+        d.leak = leaks.track(d);
+        return d;
+    }
+
+    /**
+     * @return an empty chain with a reference count of 1
+     */
+    public BufferChain newChain()
+    {
+        checkOwner("newChain()");
+        final BufferChain chain = chains.acquire();
+        chain.init(++serial);
+        return chain;
+    }
+
+    /**
+     * Gives each consumer of shared data its own chain: a new chain holding a {@link #slice} of
+     * every descriptor of {@code source}, so the bytes are shared and the structure is not. Writing
+     * the copy consumes the copy only.
+     *
+     * @param source a live chain
+     * @return a new chain with a reference count of 1
+     */
+    public BufferChain duplicate(final BufferChain source)
+    {
+        checkOwner("duplicate()");
+        source.ensureAccessible("duplicate()");
+        final BufferChain copy = newChain();
+        for (BufferDescriptor d = source.first(); d != null; d = d.next())
+        {
+            copy.append(slice(d));
+        }
+        return copy;
+    }
+
+    /**
+     * Drains buffers other threads released into this allocator's pools, sweeps them when the
+     * interval has passed (idle chunks go back to the arena), and reports leaks. Owner only; call
+     * it on every idle turn.
+     *
+     * @param nowNanos monotonic time, normally {@link System#nanoTime()}
+     * @return objects taken in or let go, plus leaks reported
+     */
+    @Override
+    public int onIdle(final long nowNanos)
+    {
+        checkOwner("onIdle()");
+        return chunks.onIdle(nowNanos) + descriptors.onIdle(nowNanos) + chains.onIdle(nowNanos) + leaks.poll();
+    }
+
+    /**
+     * @return the allocator's name
+     */
+    public String name()
+    {
+        return name;
+    }
+
+    /**
+     * @return the arena the allocator takes chunks from
+     */
+    public SlabArena arena()
+    {
+        return arena;
+    }
+
+    /**
+     * @return counters of the chunk pool: {@code live} is chunks in use by this allocator's buffers
+     */
+    public PoolStats chunkStats()
+    {
+        return chunks.stats();
+    }
+
+    /**
+     * @return counters of the descriptor pool: {@code live} is descriptors not yet released
+     */
+    public PoolStats descriptorStats()
+    {
+        return descriptors.stats();
+    }
+
+    /**
+     * @return counters of the chain pool: {@code live} is chains not yet released
+     */
+    public PoolStats chainStats()
+    {
+        return chains.stats();
+    }
+
+    void recycle(final BufferDescriptor d)
+    {
+        descriptors.release(d);
+    }
+
+    void recycle(final BufferChain chain)
+    {
+        chains.release(chain);
+    }
+
+    private void checkOwner(final String operation)
+    {
+        final Thread current = Thread.currentThread();
+        if (owner != current)
+        {
+            claim(current, operation);
+        }
+    }
+
+    private void claim(final Thread current, final String operation)
+    {
+        if (OWNER.compareAndSet(this, null, current))
+        {
+            chunks.bindOwner(current);
+            descriptors.bindOwner(current);
+            chains.bindOwner(current);
+            return;
+        }
+        final Thread o = (Thread)OWNER.getVolatile(this);
+        if (o != current)
+        {
+            throw new IllegalStateException("buffer allocator '" + name + "' belongs to thread '" + o.getName() + "', but " +
+                operation + " was called on '" + current.getName() + "'. Allocate from the current thread's own allocator; " +
+                "releasing on any thread is fine.");
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package io.millrace.memory;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * A buffer descriptor, as the seed article describes one: the backing memory and its capacity, the
+ * offset and length of the data in it, links to the previous and next descriptor of its chain, and
+ * a reference count. Code passes descriptors (and counts references) instead of copying bytes.
+ *
+ * <p>Two kinds: a <em>memory</em> descriptor points into a {@link Chunk} of a slab (see
+ * {@link BufferAllocator#allocate()} and {@link BufferAllocator#slice}); a <em>file region</em>
+ * names bytes of a file that are sent with {@code transferTo} and never read into the JVM
+ * ({@link BufferAllocator#fileRegion}). Several descriptors may point into one chunk: the chunk
+ * has a count of its own, and goes back to its pool when the last of them is released.
+ *
+ * <p>Ownership: {@link BufferAllocator#allocate()} returns a descriptor with a count of 1 that the
+ * caller owns. Whoever owns a reference either releases it or hands it on (to a chain, to another
+ * stage) and stops using it; a second holder calls {@link #retain()} first. Appending a descriptor
+ * to a {@link BufferChain} hands the caller's reference to the chain.
+ *
+ * <p>Threading: the reference count may be retained and released on any thread. Everything else
+ * (offset, length, links, the view) belongs to one thread at a time, and passes between threads
+ * with the request that carries it. After the last release the descriptor goes back to the pool of
+ * the allocator that made it.
+ */
+public final class BufferDescriptor extends RefCounted
+{
+    private final BufferAllocator home;
+
+    Chunk chunk;
+    FileChannel file;
+    private ByteBuffer view;
+    private int viewSlot = -1;
+    private long offset;
+    private long length;
+    /** The end this descriptor may write up to: the chunk's capacity, or a slice's own end. */
+    private long limit;
+
+    BufferDescriptor prev;
+    BufferDescriptor next;
+    /** True while in a chain; a descriptor has one pair of links, so it is in at most one. */
+    boolean linked;
+
+    private long serial;
+    LeakTracker leak;
+
+    BufferDescriptor(final BufferAllocator home)
+    {
+        this.home = home;
+    }
+
+    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final long id)
+    {
+        chunk = c;
+        viewSlot = c.takeViewSlot();
+        view = c.view(viewSlot);
+        offset = start;
+        length = bytes;
+        limit = end;
+        serial = id;
+        initRefCnt();
+    }
+
+    void bindFile(final FileChannel f, final long position, final long count, final long id)
+    {
+        file = f;
+        offset = position;
+        length = count;
+        limit = position + count;
+        serial = id;
+        initRefCnt();
+    }
+
+    /**
+     * Adds a holder.
+     *
+     * @return this descriptor
+     * @throws IllegalReferenceCountException if it was already released
+     */
+    public BufferDescriptor retain()
+    {
+        retainOnce();
+        return this;
+    }
+
+    /**
+     * Records where the buffer went, for the leak report. Does something only for a buffer the
+     * {@link LeakDetector} tracks at {@link LeakDetector.Level#PARANOID}; free otherwise.
+     *
+     * @param hint what is happening to it, e.g. the stage's name
+     * @return this descriptor
+     */
+    public BufferDescriptor touch(final Object hint)
+    {
+        final LeakTracker tracker = leak;
+        if (tracker != null)
+        {
+            tracker.record(hint);
+        }
+        return this;
+    }
+
+    /**
+     * @return true for a file region, false for a memory descriptor
+     */
+    public boolean isFileRegion()
+    {
+        return file != null;
+    }
+
+    /**
+     * @return the capacity of the backing chunk; 0 for a file region, which has none
+     */
+    public int capacity()
+    {
+        ensureAccessible("capacity()");
+        return chunk == null ? 0 : chunk.capacity();
+    }
+
+    /**
+     * @return where the data starts: in the chunk, or for a file region in the file
+     */
+    public long offset()
+    {
+        ensureAccessible("offset()");
+        return offset;
+    }
+
+    /**
+     * @return bytes of data
+     */
+    public long length()
+    {
+        ensureAccessible("length()");
+        return length;
+    }
+
+    /**
+     * @return bytes that {@link #put(ByteBuffer)} can still add: 0 for slices and file regions
+     */
+    public int writableBytes()
+    {
+        ensureAccessible("writableBytes()");
+        return (int)(limit - offset - length);
+    }
+
+    /**
+     * Copies bytes from {@code src} to the end of the data, as many as fit.
+     *
+     * @param src the bytes; its position advances by the number copied
+     * @return bytes copied
+     */
+    public int put(final ByteBuffer src)
+    {
+        ensureAccessible("put()");
+        if (file != null)
+        {
+            throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
+        }
+        final int end = (int)(offset + length);
+        final int n = (int)Math.min(src.remaining(), limit - end);
+        chunk.memory.put(end, src, src.position(), n);
+        src.position(src.position() + n);
+        length += n;
+        return n;
+    }
+
+    /**
+     * Drops {@code n} bytes from the front of the data (they have been consumed).
+     *
+     * @param n bytes, at most {@link #length()}
+     */
+    public void skip(final long n)
+    {
+        ensureAccessible("skip()");
+        if (n < 0 || n > length)
+        {
+            throw new IndexOutOfBoundsException("skip(" + n + ") on " + describe() + " of length " + length);
+        }
+        offset += n;
+        length -= n;
+    }
+
+    /**
+     * The data as a {@link ByteBuffer}, without copying: position = start of the data, limit = its
+     * end. The buffer is this descriptor's own view (made once per chunk slot, not per call):
+     * moving its position does not consume the descriptor, the next call resets it, and it must not
+     * be used after the descriptor is released.
+     *
+     * @return the view
+     */
+    public ByteBuffer readableBuffer()
+    {
+        ensureAccessible("readableBuffer()");
+        if (file != null)
+        {
+            throw new UnsupportedOperationException(describe() + " is a file region: send it with BufferChain.writeTo");
+        }
+        return readableView();
+    }
+
+    /**
+     * @return the next descriptor of the chain, or null at its end or when not in a chain
+     */
+    public BufferDescriptor next()
+    {
+        return next;
+    }
+
+    /**
+     * @return the previous descriptor of the chain, or null at its start or when not in a chain
+     */
+    public BufferDescriptor prev()
+    {
+        return prev;
+    }
+
+    @Override
+    public String toString()
+    {
+        return describe() + "[offset " + offset + ", length " + length + ", refCnt " + refCnt() + "]";
+    }
+
+    ByteBuffer readableView()
+    {
+        final ByteBuffer v = view;
+        v.limit((int)(offset + length)).position((int)offset);
+        return v;
+    }
+
+    /** A view of the next {@code max} writable bytes, for a scattering read. */
+    ByteBuffer writableView(final int max)
+    {
+        final int end = (int)(offset + length);
+        final ByteBuffer v = view;
+        v.limit(end + max).position(end);
+        return v;
+    }
+
+    /** After a scattering read into {@link #writableView(int)}: the bytes it received become data. */
+    void commitRead()
+    {
+        length = view.position() - offset;
+    }
+
+    /** Consumes {@code n} bytes from the front after a write; no checks, the chain has made them. */
+    void advance(final long n)
+    {
+        offset += n;
+        length -= n;
+    }
+
+    long rawLength()
+    {
+        return length;
+    }
+
+    long rawOffset()
+    {
+        return offset;
+    }
+
+    int viewSlot()
+    {
+        return viewSlot;
+    }
+
+    String allocatorName()
+    {
+        return home.name();
+    }
+
+    long serial()
+    {
+        return serial;
+    }
+
+    @Override
+    void checkLastRelease()
+    {
+        if (linked)
+        {
+            throw new IllegalStateException(describe() + " is still in a chain, which holds that reference: release() " +
+                "the chain (or removeFirst() it) instead of the descriptor");
+        }
+    }
+
+    @Override
+    void deallocate()
+    {
+        final LeakTracker tracker = leak;
+        if (tracker != null)
+        {
+            leak = null;
+            tracker.close();
+        }
+        final Chunk c = chunk;
+        if (c != null)
+        {
+            chunk = null;
+            view = null;
+            c.giveBackViewSlot(viewSlot);
+            viewSlot = -1;
+            c.release();
+        }
+        file = null;
+        offset = 0;
+        length = 0;
+        limit = 0;
+        prev = null;
+        next = null;
+        linked = false;
+        home.recycle(this);
+    }
+
+    @Override
+    String describe()
+    {
+        return (file != null ? "file region " : "buffer ") + home.name() + "#" + serial;
+    }
+}

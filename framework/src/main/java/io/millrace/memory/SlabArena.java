@@ -1,0 +1,235 @@
+package io.millrace.memory;
+
+import io.millrace.worker.AgronaAccess;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+
+/**
+ * The direct memory behind every buffer: large page-aligned slabs, allocated up front and carved
+ * into fixed-size chunks. One arena is shared by the workers of a server; each worker takes
+ * chunks through its own {@link BufferAllocator}, whose lookaside pool keeps recently released
+ * chunks close at hand, so the arena is only visited on a pool miss and by sweeps.
+ *
+ * <p>When the reserve of free chunks is empty the arena allocates another slab, up to
+ * {@link SlabArenaBuilder#maxSlabs(int)}; past the cap the allocation that asked fails with
+ * {@link SlabExhaustedException} and nothing else is affected. Slabs are never freed: the cap is
+ * the most direct memory buffers will ever use. Chunks idle in one allocator's pool are not
+ * available to another until that allocator's sweep (one to two intervals) or its idle cap sends
+ * them back; size {@link SlabArenaBuilder#maxIdleChunksPerAllocator(int)} with that in mind.
+ *
+ * <p>Threading: thread-safe and lock-free. The reserve is an Agrona
+ * {@link ManyToManyConcurrentArrayQueue} large enough for every chunk the arena can ever have, so
+ * giving a chunk back never fails. Slab growth is claimed with a CAS on the slab count, so two
+ * threads never allocate the slab that only one of them needed; the claiming thread allocates the
+ * slab outside any lock.
+ */
+public final class SlabArena
+{
+    private static final VarHandle SLABS;
+    private static final VarHandle EXHAUSTIONS;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            SLABS = lookup.findVarHandle(SlabArena.class, "slabs", int.class);
+            EXHAUSTIONS = lookup.findVarHandle(SlabArena.class, "exhaustions", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final int chunkSize;
+    private final int slabSize;
+    private final int chunksPerSlab;
+    private final int maxSlabs;
+    private final int pageSize;
+    private final ManyToManyConcurrentArrayQueue<Chunk> reserve;
+    private final LeakDetector leakDetector;
+    private final SlabArenaBuilder settings;
+
+    @SuppressWarnings("unused")
+    private volatile int slabs;
+    @SuppressWarnings("unused")
+    private volatile long exhaustions;
+
+    SlabArena(final SlabArenaBuilder b)
+    {
+        AgronaAccess.check();
+        this.chunkSize = b.chunkSize;
+        this.slabSize = b.slabSize;
+        this.chunksPerSlab = b.slabSize / b.chunkSize;
+        this.maxSlabs = b.maxSlabs;
+        this.pageSize = b.pageSize;
+        this.reserve = new ManyToManyConcurrentArrayQueue<>(Math.max(2, maxSlabs * chunksPerSlab));
+        this.leakDetector = b.leakDetector;
+        this.settings = b;
+        for (int i = 0; i < b.initialSlabs; i++)
+        {
+            final int slab = (int)SLABS.getAndAdd(this, 1);
+            reserve.offer(carve(slab));
+        }
+    }
+
+    /**
+     * @return a builder with the defaults listed on {@link SlabArenaBuilder}
+     */
+    public static SlabArenaBuilder builder()
+    {
+        return new SlabArenaBuilder();
+    }
+
+    /**
+     * Makes an allocator owned by the first thread that uses it.
+     *
+     * @param name names the allocator's buffers in messages and leak reports, e.g. the worker's name
+     * @return a new allocator
+     */
+    public BufferAllocator newAllocator(final String name)
+    {
+        return new BufferAllocator(this, name, null, settings);
+    }
+
+    /**
+     * Makes an allocator for a thread that does not run yet: a worker's allocator is made with the
+     * worker and handed to its thread by the thread's start.
+     *
+     * @param name  names the allocator's buffers in messages and leak reports
+     * @param owner the only thread that will allocate from it
+     * @return a new allocator
+     */
+    public BufferAllocator newAllocator(final String name, final Thread owner)
+    {
+        return new BufferAllocator(this, name, owner, settings);
+    }
+
+    /**
+     * @return bytes per chunk: the most one descriptor holds
+     */
+    public int chunkSize()
+    {
+        return chunkSize;
+    }
+
+    /**
+     * @return slabs allocated so far
+     */
+    public int slabCount()
+    {
+        return (int)SLABS.getVolatile(this);
+    }
+
+    /**
+     * @return the slab cap
+     */
+    public int maxSlabs()
+    {
+        return maxSlabs;
+    }
+
+    /**
+     * @return free chunks in the arena's reserve (not counting chunks idle in allocators' pools)
+     */
+    public int chunksInReserve()
+    {
+        return reserve.size();
+    }
+
+    /**
+     * @return allocations refused with {@link SlabExhaustedException}
+     */
+    public long exhaustions()
+    {
+        return (long)EXHAUSTIONS.getVolatile(this);
+    }
+
+    /**
+     * @return the leak detector the arena's allocators report to
+     */
+    public LeakDetector leakDetector()
+    {
+        return leakDetector;
+    }
+
+    /**
+     * Takes a free chunk, allocating a slab if none is free and the cap allows. Any thread.
+     *
+     * @param requester the allocator asking, for the message
+     * @throws SlabExhaustedException if every chunk is taken and the cap is reached
+     */
+    Chunk takeChunk(final String requester)
+    {
+        for (;;)
+        {
+            Chunk chunk = reserve.poll();
+            if (chunk != null)
+            {
+                return chunk;
+            }
+            final int n = (int)SLABS.getVolatile(this);
+            if (n >= maxSlabs)
+            {
+                // A chunk may have come back since the first look.
+                chunk = reserve.poll();
+                if (chunk != null)
+                {
+                    return chunk;
+                }
+                EXHAUSTIONS.getAndAdd(this, 1L);
+                throw new SlabExhaustedException("no buffer for allocator '" + requester + "': all " + maxSlabs + " slabs of " +
+                    slabSize + " bytes (" + (long)maxSlabs * chunksPerSlab + " chunks of " + chunkSize + " bytes) are in use or " +
+                    "idle in allocators' pools, and maxSlabs is " + maxSlabs + ". Fail this request with an overload status, " +
+                    "release buffers sooner, or raise SlabArenaBuilder.maxSlabs.", null);
+            }
+            if (SLABS.compareAndSet(this, n, n + 1))
+            {
+                return carve(n);
+            }
+        }
+    }
+
+    /**
+     * Takes back a chunk an allocator let go. Any thread; never fails, because the reserve holds
+     * every chunk the arena can have.
+     */
+    void giveBack(final Chunk chunk)
+    {
+        chunk.home = null;
+        if (!reserve.offer(chunk))
+        {
+            throw new IllegalStateException(chunk.describe() + " was given back to a full reserve: it was given back twice");
+        }
+    }
+
+    /**
+     * Allocates slab {@code slab} (its number already claimed), puts all its chunks but the first
+     * in the reserve and returns the first.
+     */
+    private Chunk carve(final int slab)
+    {
+        final ByteBuffer memory;
+        try
+        {
+            // allocateDirect aligns only to 8 or 16 bytes: over-allocate by a page and slice.
+            memory = ByteBuffer.allocateDirect(slabSize + pageSize).alignedSlice(pageSize);
+        }
+        catch (final OutOfMemoryError ex)
+        {
+            SLABS.getAndAdd(this, -1);
+            EXHAUSTIONS.getAndAdd(this, 1L);
+            throw new SlabExhaustedException("the JVM refused a slab of " + slabSize + " bytes of direct memory (" + ex.getMessage() +
+                "); raise -XX:MaxDirectMemorySize or lower SlabArenaBuilder.maxSlabs so the cap is reached first", ex);
+        }
+        for (int i = 1; i < chunksPerSlab; i++)
+        {
+            reserve.offer(new Chunk(memory.slice(i * chunkSize, chunkSize), slab, i));
+        }
+        return new Chunk(memory.slice(0, chunkSize), slab, 0);
+    }
+}

@@ -1,5 +1,7 @@
 package io.millrace.metrics;
 
+import io.millrace.memory.PoolStats;
+
 import org.HdrHistogram.Histogram;
 
 /**
@@ -19,6 +21,7 @@ import org.HdrHistogram.Histogram;
  * @param wakes             times a producer unparked this worker after it announced parking
  * @param completed         requests completed successfully on this worker
  * @param failed            requests completed with an error on this worker
+ * @param contextPool       the worker's request-context lookaside pool (hits, misses, cross-thread returns, live)
  */
 public record WorkerMetrics(
     int index,
@@ -34,7 +37,8 @@ public record WorkerMetrics(
     long parks,
     long wakes,
     long completed,
-    long failed)
+    long failed,
+    PoolStats contextPool)
 {
     /**
      * @return mean events per non-empty poll, 0 before the first

@@ -49,7 +49,8 @@ public final class Exchange<R> implements StageContext, Suspension
     boolean suspendedInThisDispatch;
     Outcome resumeOutcome;
     Throwable error;
-    Exchange<R> nextFree;
+    /** The pool this context came from and goes back to; set on every acquire. */
+    io.millrace.memory.LookasidePool<Exchange<R>> origin;
     private final HeldResource[] held = new HeldResource[MAX_HELD];
     private int heldCount;
 

@@ -460,7 +460,7 @@ public final class PipelineRuntime<R>
                     w.counter(WorkerCounters.BATCHES), w.counter(WorkerCounters.MAX_BATCH),
                     batchSizes[w.index()].copy(), w.counter(WorkerCounters.PUBLISHES_SENT),
                     w.counter(WorkerCounters.PARKS), w.wakes(), w.counter(WorkerCounters.COMPLETED),
-                    w.counter(WorkerCounters.FAILED)));
+                    w.counter(WorkerCounters.FAILED), w.contextPoolStats()));
             }
             return new MetricsSnapshot(gate.inFlight(), gate.max(), rejectedOverloaded.get(), rejectedNotRunning.get(),
                 List.copyOf(stageMetrics), List.copyOf(workerMetrics));

@@ -4,6 +4,8 @@ import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
+import io.millrace.memory.LookasidePool;
+import io.millrace.memory.PoolStats;
 import io.millrace.stage.Outcome;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
@@ -76,8 +78,12 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private long emptyTurns;
     private int batchCount;
     private boolean endOfBatch;
-    private Exchange<R> freeExchanges;
-    private int freeCount;
+    /**
+     * Request contexts: a lookaside pool this worker owns, built in {@link #preallocate} before the
+     * thread starts (Thread.start publishes it). A context completed on another worker goes back
+     * here through the pool's return queue.
+     */
+    private LookasidePool<Exchange<R>> exchanges;
 
     private final WorkerCounters counters = new WorkerCounters();
 
@@ -194,6 +200,8 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         PARKING.setVolatile(this, 1);
         if (ring.getCursor() == consumed.get() && (boolean)RUNNING.getVolatile(this))
         {
+            // The pool's sweep runs here, on the owner's idle turn: no lock, no hot-path cost.
+            exchanges.onIdle(System.nanoTime());
             counters.add(WorkerCounters.PARKS, 1);
             idle.idle();
         }
@@ -436,35 +444,40 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     private Exchange<R> takeExchange()
     {
-        final Exchange<R> exchange = freeExchanges;
-        if (exchange == null)
-        {
-            return new Exchange<>(runtime);
-        }
-        freeExchanges = exchange.nextFree;
-        exchange.nextFree = null;
-        freeCount--;
+        final Exchange<R> exchange = exchanges.acquire();
+        exchange.origin = exchanges;
         return exchange;
     }
 
     private void recycle(final Exchange<R> exchange)
     {
+        final LookasidePool<Exchange<R>> origin = exchange.origin;
         exchange.clear();
-        if (freeCount < maxFreeExchanges)
-        {
-            exchange.nextFree = freeExchanges;
-            freeExchanges = exchange;
-            freeCount++;
-        }
+        origin.release(exchange);
     }
 
-    /** Preallocates request contexts so that the first requests allocate nothing either. */
+    /**
+     * Builds the context pool and preallocates {@code count} contexts so that the first requests
+     * allocate nothing either. Called once, by the starting thread, before {@link #start()}.
+     */
     void preallocate(final int count)
     {
-        for (int i = 0; i < count && freeCount < maxFreeExchanges; i++)
-        {
-            recycle(new Exchange<>(runtime));
-        }
+        final int floor = Math.min(count, maxFreeExchanges);
+        exchanges = LookasidePool.<Exchange<R>>builder(thread.getName() + "-contexts", () -> new Exchange<>(runtime))
+            .owner(thread)
+            .maxIdle(maxFreeExchanges)
+            .preallocate(floor)
+            .returnQueueCapacity(Math.max(16, maxFreeExchanges))
+            .build();
+    }
+
+    /**
+     * @return counters of the request-context pool
+     */
+    PoolStats contextPoolStats()
+    {
+        final LookasidePool<Exchange<R>> pool = exchanges;
+        return pool == null ? new PoolStats(thread.getName() + "-contexts", 0, 0, 0, 0, 0, 0, 0, 0, 0) : pool.stats();
     }
 
     long ringDepth()

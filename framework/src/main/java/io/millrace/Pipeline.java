@@ -1,5 +1,8 @@
 package io.millrace;
 
+import io.millrace.memory.SlabArena;
+import io.millrace.worker.WorkerIoProvider;
+
 import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.worker.PipelineRuntime;
 
@@ -27,11 +30,16 @@ public final class Pipeline<R> implements AutoCloseable
 
     private final PipelineRuntime<R> runtime;
     private final int preallocatePerWorker;
+    private final SlabArena arena;
+    private final WorkerIoProvider io;
 
-    Pipeline(final PipelineRuntime<R> runtime, final int preallocatePerWorker)
+    Pipeline(final PipelineRuntime<R> runtime, final int preallocatePerWorker, final SlabArena arena,
+        final WorkerIoProvider io)
     {
         this.runtime = runtime;
         this.preallocatePerWorker = preallocatePerWorker;
+        this.arena = arena;
+        this.io = io;
     }
 
     /**
@@ -46,14 +54,16 @@ public final class Pipeline<R> implements AutoCloseable
     }
 
     /**
-     * Starts the worker threads and opens intake.
+     * Starts the worker threads and opens intake; first opens the attached I/O (binds the
+     * transport's sockets), so that an address in use fails here.
      *
      * @return this pipeline
      * @throws IllegalStateException if already started
+     * @throws java.io.UncheckedIOException if the attached I/O could not be opened
      */
     public Pipeline<R> start()
     {
-        runtime.start(preallocatePerWorker);
+        runtime.start(preallocatePerWorker, arena, io);
         return this;
     }
 

@@ -6,6 +6,8 @@ import io.millrace.stage.StageRef;
 import io.millrace.worker.AgronaAccess;
 import io.millrace.worker.PipelineRuntime;
 import io.millrace.worker.StageDef;
+import io.millrace.worker.WorkerIoProvider;
+import io.millrace.memory.SlabArena;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,6 +54,8 @@ public final class PipelineBuilder<R>
     private int sampleEvery = 1;
     private StageRef<R> entry;
     private CompletionListener<? super R> listener = (request, error) -> { };
+    private SlabArena arena;
+    private WorkerIoProvider io;
     private boolean built;
 
     PipelineBuilder()
@@ -241,6 +245,33 @@ public final class PipelineBuilder<R>
     }
 
     /**
+     * Gives every worker a {@link io.millrace.memory.BufferAllocator} of its own over {@code slabs},
+     * which stages reach through {@link io.millrace.stage.StageContext#allocator()} and the
+     * transport reads into. The worker sweeps it on its idle turns.
+     *
+     * @param slabs the arena shared by all workers
+     * @return this builder
+     */
+    public PipelineBuilder<R> memory(final SlabArena slabs)
+    {
+        arena = Objects.requireNonNull(slabs, "memory(null): pass a SlabArena, e.g. SlabArena.builder().build()");
+        return this;
+    }
+
+    /**
+     * Attaches I/O that each worker polls in its own loop, such as a {@code io.millrace.net.TcpServer}.
+     * Needs {@link #memory(SlabArena)}: the transport reads into the workers' pooled buffers.
+     *
+     * @param provider opens one I/O per worker when the pipeline starts
+     * @return this builder
+     */
+    public PipelineBuilder<R> io(final WorkerIoProvider provider)
+    {
+        io = Objects.requireNonNull(provider, "io(null)");
+        return this;
+    }
+
+    /**
      * @param completionListener called once per accepted request, on the completing worker
      * @return this builder
      */
@@ -292,11 +323,16 @@ public final class PipelineBuilder<R>
             }
             defs[ref.index()] = new StageDef<>(ref, p, handlers.get(ref.index()));
         }
+        if (io != null && arena == null)
+        {
+            throw new IllegalStateException("pipeline '" + name + "' has I/O attached but no memory: the transport reads " +
+                "into pooled buffers, so call memory(SlabArena.builder().build()) too");
+        }
         final int entryIndex = entry == null ? 0 : entry.index();
         final int prealloc = preallocate < 0 ? Math.max(1, inFlight / workers) : preallocate;
         built = true;
         return new Pipeline<>(new PipelineRuntime<>(token, name, defs, entryIndex, workers, ringSize, inFlight, idle, sampleEvery, listener),
-            prealloc);
+            prealloc, arena, io);
     }
 
     private static int ceilPowerOfTwo(final int n)

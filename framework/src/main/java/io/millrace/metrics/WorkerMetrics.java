@@ -22,6 +22,7 @@ import org.HdrHistogram.Histogram;
  * @param completed         requests completed successfully on this worker
  * @param failed            requests completed with an error on this worker
  * @param contextPool       the worker's request-context lookaside pool (hits, misses, cross-thread returns, live)
+ * @param bufferChunks      the chunk pool of the worker's buffer allocator; all zero without {@code PipelineBuilder.memory}
  */
 public record WorkerMetrics(
     int index,
@@ -38,7 +39,8 @@ public record WorkerMetrics(
     long wakes,
     long completed,
     long failed,
-    PoolStats contextPool)
+    PoolStats contextPool,
+    PoolStats bufferChunks)
 {
     /**
      * @return mean events per non-empty poll, 0 before the first

@@ -16,11 +16,14 @@ import java.util.function.ToIntFunction;
  *   <li>{@link #blocking(int)}: for code that must block (JDBC, legacy clients): a pool of at most
  *       {@code n} active threads; when the stage returns, the request re-enters its home worker
  *       through that worker's inbox.</li>
+ *   <li>{@link #onWorker(ToIntFunction)}: on the worker the request names, for state that one
+ *       worker owns outright, such as a network connection: the stage that writes a response runs
+ *       on the connection's worker even when an earlier stage ran on a partition owner.</li>
  * </ul>
  *
  * @param <R> the request type
  */
-public sealed interface Placement<R> permits Placement.Inline, Placement.Partitioned, Placement.Blocking
+public sealed interface Placement<R> permits Placement.Inline, Placement.Partitioned, Placement.Pinned, Placement.Blocking
 {
     /**
      * @param <R> the request type
@@ -59,6 +62,20 @@ public sealed interface Placement<R> permits Placement.Inline, Placement.Partiti
             throw new IllegalArgumentException("partitions must be a positive power of two, was " + partitions);
         }
         return new Partitioned<>(partitions, key);
+    }
+
+    /**
+     * Pinned to a worker the request names: the request moves there (one ring publish) unless it is
+     * already on it.
+     *
+     * @param workerIndex the index of the worker to run on, from 0 to workers - 1; an index out of
+     *                    range completes the request with an {@link IllegalArgumentException}
+     * @param <R>         the request type
+     * @return a pinned placement
+     */
+    static <R> Placement<R> onWorker(final ToIntFunction<? super R> workerIndex)
+    {
+        return new Pinned<>(workerIndex);
     }
 
     /**
@@ -115,6 +132,29 @@ public sealed interface Placement<R> permits Placement.Inline, Placement.Partiti
         public String toString()
         {
             return partitions == 0 ? "partitioned" : "partitioned(" + partitions + ")";
+        }
+    }
+
+    /**
+     * Pinned placement: runs on the worker that {@link #workerIndex} names.
+     *
+     * @param workerIndex the worker index function
+     * @param <R>         the request type
+     */
+    record Pinned<R>(ToIntFunction<? super R> workerIndex) implements Placement<R>
+    {
+        /**
+         * @param workerIndex the worker index function
+         */
+        public Pinned
+        {
+            Objects.requireNonNull(workerIndex, "onWorker(null): pass a function from request to worker index");
+        }
+
+        @Override
+        public String toString()
+        {
+            return "onWorker";
         }
     }
 

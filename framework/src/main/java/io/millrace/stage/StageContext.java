@@ -41,6 +41,16 @@ public interface StageContext
     int MAX_HELD = 8;
 
     /**
+     * The current worker's buffer allocator, for building responses in pooled, page-aligned chunks.
+     * Owned by this thread: use it only during this dispatch.
+     *
+     * @return the allocator of the worker running this dispatch
+     * @throws IllegalStateException if the pipeline has no memory ({@code PipelineBuilder.memory}),
+     *                               or in a blocking stage, which runs off the worker threads
+     */
+    io.millrace.memory.BufferAllocator allocator();
+
+    /**
      * @return the stage being dispatched
      */
     StageRef<?> stage();

@@ -207,6 +207,23 @@ public final class Exchange<R> implements StageContext, Suspension
     }
 
     @Override
+    public io.millrace.memory.BufferAllocator allocator()
+    {
+        if (inBlockingStage)
+        {
+            throw new IllegalStateException("stage " + runtime.stages()[stage].name() + " is a blocking stage: it runs off " +
+                "the worker threads and cannot use a worker's allocator; build buffers in an inline stage before or after it");
+        }
+        final io.millrace.memory.BufferAllocator allocator = home.allocator();
+        if (allocator == null)
+        {
+            throw new IllegalStateException("pipeline '" + runtime.name() + "' has no memory: call " +
+                "PipelineBuilder.memory(SlabArena.builder().build()) to give its workers allocators");
+        }
+        return allocator;
+    }
+
+    @Override
     public int workerIndex()
     {
         return home.index();

@@ -1,5 +1,10 @@
 package io.millrace.worker;
 
+import io.millrace.memory.BufferAllocator;
+import io.millrace.memory.SlabArena;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
 import io.millrace.CompletionListener;
 import io.millrace.Idle;
 import io.millrace.ShutdownReport;
@@ -136,13 +141,46 @@ public final class PipelineRuntime<R>
      * Starts the workers and blocking pools and opens intake.
      *
      * @param preallocatePerWorker request contexts to create on each worker before intake opens
+     * @param arena                slabs for the workers' allocators, or null
+     * @param ioProvider           I/O the workers poll, or null
      */
-    public synchronized void start(final int preallocatePerWorker)
+    public synchronized void start(final int preallocatePerWorker, final SlabArena arena, final WorkerIoProvider ioProvider)
     {
         if (state != State.NEW)
         {
             throw new IllegalStateException("pipeline '" + name + "' was already started (state " + state +
                 "); build a new pipeline to run again");
+        }
+        final Thread[] threads = new Thread[workers.length];
+        final BufferAllocator[] allocators = new BufferAllocator[workers.length];
+        for (final Worker<R> worker : workers)
+        {
+            threads[worker.index()] = worker.thread();
+            if (arena != null)
+            {
+                allocators[worker.index()] = arena.newAllocator(worker.thread().getName(), worker.thread());
+                worker.attachAllocator(allocators[worker.index()]);
+            }
+        }
+        if (ioProvider != null)
+        {
+            final WorkerIo[] ios;
+            try
+            {
+                ios = ioProvider.open(threads, allocators);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("pipeline '" + name + "' could not open its I/O: " + ex.getMessage(), ex);
+            }
+            if (ios.length != workers.length)
+            {
+                throw new IllegalStateException(ioProvider + " opened " + ios.length + " I/Os for " + workers.length + " workers");
+            }
+            for (final Worker<R> worker : workers)
+            {
+                worker.attachIo(ios[worker.index()]);
+            }
         }
         for (final Worker<R> worker : workers)
         {
@@ -176,6 +214,13 @@ public final class PipelineRuntime<R>
         final long begin = System.nanoTime();
         final long end = begin + Math.max(0, deadline.toNanos());
         final long inFlightAtStart = gate.close();
+        for (final Worker<R> worker : workers)
+        {
+            if (worker.io() != null)
+            {
+                worker.io().stopIntake();
+            }
+        }
         if (state == State.NEW)
         {
             state = State.STOPPED;
@@ -270,6 +315,14 @@ public final class PipelineRuntime<R>
         if (first.kind == StageDef.PARTITIONED)
         {
             return ownerOf(first.partitionOf(request));
+        }
+        if (first.kind == StageDef.PINNED)
+        {
+            final Worker<R> pinned = worker(first.key.applyAsInt(request));
+            if (pinned != null)
+            {
+                return pinned; // out of range: any worker, whose run() fails the request with the reason
+            }
         }
         final Worker<R> self = workerOf(Thread.currentThread());
         if (self != null)
@@ -377,6 +430,14 @@ public final class PipelineRuntime<R>
         return null;
     }
 
+    /**
+     * @return the worker with this index, or null if out of range
+     */
+    Worker<R> worker(final int workerIndex)
+    {
+        return workerIndex >= 0 && workerIndex < workers.length ? workers[workerIndex] : null;
+    }
+
     StageDef<R>[] stages()
     {
         return stages;
@@ -460,7 +521,7 @@ public final class PipelineRuntime<R>
                     w.counter(WorkerCounters.BATCHES), w.counter(WorkerCounters.MAX_BATCH),
                     batchSizes[w.index()].copy(), w.counter(WorkerCounters.PUBLISHES_SENT),
                     w.counter(WorkerCounters.PARKS), w.wakes(), w.counter(WorkerCounters.COMPLETED),
-                    w.counter(WorkerCounters.FAILED), w.contextPoolStats()));
+                    w.counter(WorkerCounters.FAILED), w.contextPoolStats(), w.chunkPoolStats()));
             }
             return new MetricsSnapshot(gate.inFlight(), gate.max(), rejectedOverloaded.get(), rejectedNotRunning.get(),
                 List.copyOf(stageMetrics), List.copyOf(workerMetrics));

@@ -17,6 +17,7 @@ public final class StageDef<R>
     static final int INLINE = 0;
     static final int PARTITIONED = 1;
     static final int BLOCKING = 2;
+    static final int PINNED = 3;
 
     final String name;
     final int index;
@@ -48,6 +49,15 @@ public final class StageDef<R>
             this.kind = PARTITIONED;
             this.key = k;
             this.partitionMask = partitions - 1;
+            this.blockingThreads = 0;
+        }
+        else if (placement instanceof Placement.Pinned<? super R> p)
+        {
+            @SuppressWarnings("unchecked")
+            final ToIntFunction<? super R> k = (ToIntFunction<? super R>)p.workerIndex();
+            this.kind = PINNED;
+            this.key = k;
+            this.partitionMask = 0;
             this.blockingThreads = 0;
         }
         else if (placement instanceof Placement.Blocking<? super R> b)

@@ -4,6 +4,7 @@ import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
+import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.LookasidePool;
 import io.millrace.memory.PoolStats;
 import io.millrace.stage.Outcome;
@@ -87,6 +88,15 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     private final WorkerCounters counters = new WorkerCounters();
 
+    /** How long a worker with I/O waits in select when it parks; a wakeup ends the wait sooner. */
+    private static final long IO_PARK_NANOS = 10_000_000L;
+
+    /** This worker's buffers, or null without memory; set before the thread starts. */
+    private BufferAllocator allocator;
+
+    /** The transport's I/O, or null; set by {@link #attachIo} before the thread starts. */
+    private WorkerIo io;
+
     Worker(final int index, final PipelineRuntime<R> runtime, final int ringSize, final IdleStrategy idle,
         final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxFreeExchanges, final int sampleEvery,
         final String threadName)
@@ -134,25 +144,65 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         thread.start();
     }
 
+    void attachAllocator(final BufferAllocator bufferAllocator)
+    {
+        this.allocator = bufferAllocator;
+    }
+
+    BufferAllocator allocator()
+    {
+        return allocator;
+    }
+
+    void attachIo(final WorkerIo workerIo)
+    {
+        this.io = workerIo;
+    }
+
+    WorkerIo io()
+    {
+        return io;
+    }
+
     void stop()
     {
         RUNNING.setVolatile(this, false);
         LockSupport.unpark(thread);
+        if (io != null)
+        {
+            io.wakeup();
+        }
     }
 
     @Override
     public void run()
     {
-        while ((boolean)RUNNING.getVolatile(this))
+        try
         {
-            if (doWork() > 0)
+            while ((boolean)RUNNING.getVolatile(this))
             {
-                emptyTurns = 0;
-                idle.reset();
+                if (doWork() > 0)
+                {
+                    emptyTurns = 0;
+                    idle.reset();
+                }
+                else
+                {
+                    idleTurn();
+                }
             }
-            else
+        }
+        finally
+        {
+            if (io != null)
             {
-                idleTurn();
+                io.close();
+            }
+            // Take in what other threads gave back, so that stopped pools report exact live counts.
+            exchanges.drainReturns();
+            if (allocator != null)
+            {
+                allocator.onIdle(System.nanoTime());
             }
         }
     }
@@ -182,6 +232,17 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             counters.max(WorkerCounters.MAX_BATCH, n);
             batchSizes.recordValue(n);
         }
+        if (io != null)
+        {
+            try
+            {
+                return n + io.poll();
+            }
+            catch (final RuntimeException ex)
+            {
+                runtime.internalError(ex); // the transport contains handler errors; this is a bug
+            }
+        }
         return n;
     }
 
@@ -201,9 +262,21 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         if (ring.getCursor() == consumed.get() && (boolean)RUNNING.getVolatile(this))
         {
             // The pool's sweep runs here, on the owner's idle turn: no lock, no hot-path cost.
-            exchanges.onIdle(System.nanoTime());
+            final long now = System.nanoTime();
+            exchanges.onIdle(now);
+            if (allocator != null)
+            {
+                allocator.onIdle(now);
+            }
             counters.add(WorkerCounters.PARKS, 1);
-            idle.idle();
+            if (io != null)
+            {
+                io.park(IO_PARK_NANOS); // the selector is where a worker with sockets sleeps
+            }
+            else
+            {
+                idle.idle();
+            }
         }
         PARKING.setOpaque(this, 0);
     }
@@ -262,6 +335,22 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 final Worker<R> owner = runtime.ownerOf(partition);
                 if (owner != this)
                 {
+                    hop(owner, exchange, s);
+                    return;
+                }
+            }
+            else if (def.kind == StageDef.PINNED)
+            {
+                final int target = def.key.applyAsInt(exchange.request);
+                if (target != index)
+                {
+                    final Worker<R> owner = runtime.worker(target);
+                    if (owner == null)
+                    {
+                        failStage(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
+                            target + " but the pipeline has workers 0 to " + (runtime.workerCount() - 1)));
+                        return;
+                    }
                     hop(owner, exchange, s);
                     return;
                 }
@@ -438,7 +527,14 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         if ((int)PARKING.getVolatile(this) == 1 && PARKING.compareAndSet(this, 1, 0))
         {
             WAKES.getAndAdd(this, 1L);
-            LockSupport.unpark(thread);
+            if (io != null)
+            {
+                io.wakeup();
+            }
+            else
+            {
+                LockSupport.unpark(thread);
+            }
         }
     }
 
@@ -469,6 +565,15 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             .preallocate(floor)
             .returnQueueCapacity(Math.max(16, maxFreeExchanges))
             .build();
+    }
+
+    /**
+     * @return counters of the allocator's chunk pool; zeros without memory
+     */
+    PoolStats chunkPoolStats()
+    {
+        final BufferAllocator a = allocator;
+        return a == null ? new PoolStats(thread.getName() + "-chunks", 0, 0, 0, 0, 0, 0, 0, 0, 0) : a.chunkStats();
     }
 
     /**

@@ -1,0 +1,386 @@
+package io.millrace.net;
+
+import io.millrace.memory.BufferAllocator;
+import io.millrace.memory.BufferChain;
+import io.millrace.memory.BufferDescriptor;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+
+/**
+ * One accepted TCP connection, owned by the worker whose selector it is registered with.
+ *
+ * <p>Threading: every method must be called on the owning worker thread (the one that runs the
+ * {@link ConnectionHandler} callbacks, and stages placed with
+ * {@code Placement.onWorker(r -> r.connection().workerIndex())}); the others throw. The exceptions are
+ * {@link #id()}, {@link #workerIndex()} and {@link #remoteAddress()}, which never change. No field
+ * is shared, so nothing here takes a lock or a fence.
+ *
+ * <p>Buffers: bytes read land in {@link #inbound()}, a chain of pooled chunks that the handler
+ * consumes. {@link #write(BufferChain)} takes over a chain and sends it with gathering writes;
+ * {@link #sendFile} queues a file region sent with {@code transferTo} (sendfile). Output not yet
+ * taken by the socket is queued; while it exceeds the server's cap, reading pauses, so a peer that
+ * does not read cannot make the server buffer without bound. On close, by either side, every
+ * buffer and queued file is released.
+ */
+public final class Connection
+{
+    private static final int NO_INTEREST = -1;
+
+    private final WorkerTransport owner;
+    private final SocketChannel channel;
+    private final long id;
+    private final SocketAddress remote;
+    private final BufferChain inbound;
+    private final BufferChain outbound;
+    private final ArrayDeque<FileChannel> filesToClose = new ArrayDeque<>(2);
+    private SelectionKey key;
+    private int interest = NO_INTEREST;
+    private boolean open = true;
+    private boolean closeAfterFlush;
+    private boolean inputEnded;
+    private Object attachment;
+    /** What this connection last added to the worker's pending-output gauge. */
+    private long recordedPending;
+    long lastActivityNanos;
+    long readDeadlineNanos;
+    int slot = -1;
+
+    Connection(final WorkerTransport owner, final SocketChannel channel, final long id, final SocketAddress remote)
+    {
+        this.owner = owner;
+        this.channel = channel;
+        this.id = id;
+        this.remote = remote;
+        this.inbound = owner.allocator().newChain().touch("inbound of connection " + id);
+        this.outbound = owner.allocator().newChain().touch("outbound of connection " + id);
+    }
+
+    void register(final SelectionKey selectionKey)
+    {
+        this.key = selectionKey;
+        updateInterest();
+    }
+
+    /**
+     * @return a number unique within the server
+     */
+    public long id()
+    {
+        return id;
+    }
+
+    /**
+     * @return the index of the owning worker, for {@code Placement.onWorker}
+     */
+    public int workerIndex()
+    {
+        return owner.workerIndex();
+    }
+
+    /**
+     * @return the peer's address
+     */
+    public SocketAddress remoteAddress()
+    {
+        return remote;
+    }
+
+    /**
+     * @return the bytes read and not yet consumed; the connection keeps owning the chain, so
+     *         consume with {@link BufferChain#removeFirst()} or {@link BufferDescriptor#skip(long)}
+     *         and release only what you removed
+     */
+    public BufferChain inbound()
+    {
+        owner.checkThread("inbound()");
+        return inbound;
+    }
+
+    /**
+     * @return the owning worker's allocator, for building responses
+     */
+    public BufferAllocator allocator()
+    {
+        owner.checkThread("allocator()");
+        return owner.allocator();
+    }
+
+    /**
+     * @return whatever the handler attached, or null
+     */
+    public Object attachment()
+    {
+        return attachment;
+    }
+
+    /**
+     * @param value per-connection state of the handler's
+     */
+    public void attach(final Object value)
+    {
+        owner.checkThread("attach()");
+        attachment = value;
+    }
+
+    /**
+     * @return false once closed
+     */
+    public boolean isOpen()
+    {
+        return open;
+    }
+
+    /**
+     * @return true once the peer shut down its output; what was read before is still in
+     *         {@link #inbound()}
+     */
+    public boolean inputEnded()
+    {
+        return inputEnded;
+    }
+
+    /**
+     * Queues {@code chain}'s bytes for sending and sends what the socket takes now. The connection
+     * takes over the chain's descriptors and releases the chain itself: do not use it afterwards.
+     * On a closed connection the chain is simply released.
+     *
+     * @param chain the bytes to send, held by the caller alone
+     */
+    public void write(final BufferChain chain)
+    {
+        owner.checkThread("write()");
+        if (!open)
+        {
+            chain.release();
+            return;
+        }
+        outbound.append(chain);
+        chain.release();
+        flush();
+    }
+
+    /**
+     * Queues {@code count} bytes of {@code file} from {@code position}, sent with
+     * {@code FileChannel.transferTo} (sendfile): the bytes never enter the JVM. The connection
+     * closes {@code file} once they are sent, or when it closes.
+     *
+     * @param file     an open file, handed over to the connection
+     * @param position where to start
+     * @param count    how many bytes
+     */
+    public void sendFile(final FileChannel file, final long position, final long count)
+    {
+        owner.checkThread("sendFile()");
+        if (!open)
+        {
+            closeQuietly(file);
+            return;
+        }
+        outbound.append(owner.allocator().fileRegion(file, position, count));
+        filesToClose.add(file);
+        flush();
+    }
+
+    /**
+     * @return bytes queued for sending, file regions included
+     */
+    public long pendingOutputBytes()
+    {
+        return open ? outbound.readableBytes() : 0;
+    }
+
+    /**
+     * Re-evaluates whether to read: call after consuming inbound bytes while reading was paused
+     * because too many were waiting. Writing does this too.
+     */
+    public void resumeReading()
+    {
+        owner.checkThread("resumeReading()");
+        updateInterest();
+    }
+
+    /**
+     * Arms a read deadline: if it passes before {@link #clearReadDeadline()}, the connection is
+     * closed and counted as a read timeout. For a request head that must arrive in time (slowloris).
+     *
+     * @param timeoutNanos from now
+     */
+    public void readDeadline(final long timeoutNanos)
+    {
+        owner.checkThread("readDeadline()");
+        readDeadlineNanos = Math.max(1, System.nanoTime() + timeoutNanos);
+    }
+
+    /** Disarms the read deadline. */
+    public void clearReadDeadline()
+    {
+        owner.checkThread("clearReadDeadline()");
+        readDeadlineNanos = 0;
+    }
+
+    /**
+     * Closes once everything queued has been sent (at once if nothing is); stops reading now.
+     */
+    public void closeAfterFlush()
+    {
+        owner.checkThread("closeAfterFlush()");
+        if (!open)
+        {
+            return;
+        }
+        closeAfterFlush = true;
+        if (outbound.readableBytes() == 0)
+        {
+            close();
+        }
+        else
+        {
+            updateInterest();
+        }
+    }
+
+    /** Closes now, dropping queued output; releases every buffer. Idempotent. */
+    public void close()
+    {
+        owner.checkThread("close()");
+        owner.close(this, 0);
+    }
+
+    // ------------------------------------------------------------------ the worker's side
+
+    /** Reads once; returns false if the connection closed. */
+    boolean onReadable(final int maxReadBytes) throws IOException
+    {
+        final int room = maxReadBytes - (int)Math.min(Integer.MAX_VALUE, inbound.readableBytes());
+        if (room <= 0)
+        {
+            updateInterest();
+            return true;
+        }
+        final long n = inbound.readFrom(channel, owner.allocator(), room);
+        if (n < 0)
+        {
+            inputEnded = true;
+            if (outbound.readableBytes() == 0 && inbound.readableBytes() == 0)
+            {
+                owner.close(this, 0);
+                return false;
+            }
+            updateInterest();
+        }
+        else if (n > 0)
+        {
+            owner.counters().add(TransportCounters.BYTES_READ, n);
+            lastActivityNanos = owner.now();
+        }
+        return true;
+    }
+
+    /** Sends what the socket takes; closes on error or when a requested close is due. */
+    void flush()
+    {
+        final long before = outbound.readableBytes();
+        if (before > 0)
+        {
+            try
+            {
+                final long written = outbound.writeTo(channel);
+                if (written > 0)
+                {
+                    owner.counters().add(TransportCounters.BYTES_WRITTEN, written);
+                    lastActivityNanos = owner.now();
+                }
+            }
+            catch (final IOException ex)
+            {
+                owner.close(this, TransportCounters.IO_ERRORS);
+                return;
+            }
+        }
+        final long after = outbound.readableBytes();
+        owner.counters().add(TransportCounters.PENDING_OUTPUT, after - recordedPending);
+        recordedPending = after;
+        owner.counters().max(TransportCounters.MAX_PENDING_OUTPUT, before);
+        if (after == 0)
+        {
+            while (!filesToClose.isEmpty())
+            {
+                closeQuietly(filesToClose.poll());
+            }
+            if (closeAfterFlush || (inputEnded && inbound.readableBytes() == 0))
+            {
+                owner.close(this, 0);
+                return;
+            }
+        }
+        updateInterest();
+    }
+
+    /** Reads while there is room for input and the queued output is under the cap; writes while output waits. */
+    void updateInterest()
+    {
+        if (!open || key == null)
+        {
+            return;
+        }
+        final long pending = outbound.readableBytes();
+        final boolean read = !closeAfterFlush && !inputEnded && pending < owner.maxPendingOutputBytes() &&
+            inbound.readableBytes() < owner.maxInboundBytes();
+        final int ops = (read ? SelectionKey.OP_READ : 0) | (pending > 0 ? SelectionKey.OP_WRITE : 0);
+        if (ops != interest)
+        {
+            if ((interest & SelectionKey.OP_READ) != 0 && !read && interest != NO_INTEREST && pending > 0)
+            {
+                owner.counters().add(TransportCounters.READ_PAUSES, 1);
+            }
+            interest = ops;
+            key.interestOps(ops);
+        }
+    }
+
+    /** Releases everything; called once by the transport, which also closes the channel. */
+    void releaseAll()
+    {
+        open = false;
+        owner.counters().add(TransportCounters.PENDING_OUTPUT, -recordedPending);
+        recordedPending = 0;
+        inbound.release();
+        outbound.release();
+        while (!filesToClose.isEmpty())
+        {
+            closeQuietly(filesToClose.poll());
+        }
+        if (key != null)
+        {
+            key.cancel();
+        }
+    }
+
+    SocketChannel channel()
+    {
+        return channel;
+    }
+
+    private static void closeQuietly(final FileChannel file)
+    {
+        try
+        {
+            file.close();
+        }
+        catch (final IOException ignored)
+        {
+            // Nothing to do: the region was already sent or dropped.
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "connection " + id + " from " + remote + " on worker " + owner.workerIndex();
+    }
+}

@@ -1,0 +1,42 @@
+package io.millrace.net;
+
+/**
+ * What a server does with its connections. Every callback runs on the worker thread that owns the
+ * connection, inside that worker's loop; a callback must not block. One handler serves all
+ * connections of a {@link TcpServer}, so per-connection state goes in
+ * {@link Connection#attach(Object)}.
+ *
+ * <p>An exception thrown by a callback closes that connection, is counted in
+ * {@link TransportStats#handlerErrors()} and is logged at most once per second; the worker lives on.
+ */
+public interface ConnectionHandler
+{
+    /**
+     * A connection was accepted and registered with its worker.
+     *
+     * @param connection the new connection
+     */
+    default void onOpen(final Connection connection)
+    {
+    }
+
+    /**
+     * New bytes were appended to {@link Connection#inbound()}. Consume what forms whole messages
+     * and leave the rest: reading stops while the unconsumed bytes exceed
+     * {@link TcpServerBuilder#maxInboundBytes(int)}, and starts again once you consume them and call
+     * {@link Connection#resumeReading()} (or write).
+     *
+     * @param connection the connection that read
+     */
+    void onRead(Connection connection);
+
+    /**
+     * The connection closed, by either side or by a timeout. Its buffers are already released;
+     * do not use it any more.
+     *
+     * @param connection the closed connection
+     */
+    default void onClose(final Connection connection)
+    {
+    }
+}

@@ -1,0 +1,37 @@
+package io.millrace.net;
+
+/**
+ * A snapshot of a {@link TcpServer}'s counters, summed over its workers. Counters only grow;
+ * {@code open} and {@code pendingOutputBytes} are gauges. Each value is untorn and recent, but
+ * they are not read at one instant.
+ *
+ * @param open                connections open now
+ * @param accepted            connections accepted
+ * @param refused             connections closed at once because the connection limit was reached
+ * @param closed              connections closed, for any reason
+ * @param idleTimeouts        connections closed because nothing was read or written for the idle timeout
+ * @param readTimeouts        connections closed because a read deadline passed (e.g. a slow request head)
+ * @param handlerErrors       connections closed because a handler callback threw
+ * @param ioErrors            connections closed because a read or write failed (e.g. reset by the peer)
+ * @param bytesRead           bytes read from sockets
+ * @param bytesWritten        bytes written to sockets, file regions included
+ * @param readPauses          times reading from a connection was paused for backpressure
+ * @param pendingOutputBytes  bytes queued for writing now, over all connections
+ * @param maxPendingOutputBytes the most bytes ever queued on one connection at once
+ */
+public record TransportStats(
+    long open,
+    long accepted,
+    long refused,
+    long closed,
+    long idleTimeouts,
+    long readTimeouts,
+    long handlerErrors,
+    long ioErrors,
+    long bytesRead,
+    long bytesWritten,
+    long readPauses,
+    long pendingOutputBytes,
+    long maxPendingOutputBytes)
+{
+}

@@ -195,6 +195,15 @@ public final class Connection
     }
 
     /**
+     * @return false while queued output is at or above the server's cap: hold back further
+     *         responses until {@link ConnectionHandler#onWritable} (the transport stops reading then)
+     */
+    public boolean isWritable()
+    {
+        return open && outbound.readableBytes() < owner.maxPendingOutputBytes();
+    }
+
+    /**
      * Re-evaluates whether to read: call after consuming inbound bytes while reading was paused
      * because too many were waiting. Writing does this too.
      */
@@ -303,6 +312,7 @@ public final class Connection
             }
         }
         final long after = outbound.readableBytes();
+        final boolean drained = recordedPending >= owner.maxPendingOutputBytes() && after < owner.maxPendingOutputBytes();
         owner.counters().add(TransportCounters.PENDING_OUTPUT, after - recordedPending);
         recordedPending = after;
         owner.counters().max(TransportCounters.MAX_PENDING_OUTPUT, before);
@@ -319,6 +329,10 @@ public final class Connection
             }
         }
         updateInterest();
+        if (drained)
+        {
+            owner.drained(this);
+        }
     }
 
     /** Reads while there is room for input and the queued output is under the cap; writes while output waits. */

@@ -31,6 +31,16 @@ public interface ConnectionHandler
     void onRead(Connection connection);
 
     /**
+     * Queued output fell below the cap again after {@link Connection#isWritable()} had turned
+     * false: a handler that held back work (such as the next pipelined request) can go on.
+     *
+     * @param connection the connection that drained
+     */
+    default void onWritable(final Connection connection)
+    {
+    }
+
+    /**
      * The connection closed, by either side or by a timeout. Its buffers are already released;
      * do not use it any more.
      *

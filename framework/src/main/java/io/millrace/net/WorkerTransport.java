@@ -360,6 +360,19 @@ final class WorkerTransport implements WorkerIo
         }
     }
 
+    /** Tells the handler that {@code c}'s queued output fell below the cap. */
+    void drained(final Connection c)
+    {
+        try
+        {
+            server.handler().onWritable(c);
+        }
+        catch (final RuntimeException ex)
+        {
+            handlerFailed(c, "onWritable", ex);
+        }
+    }
+
     private void handlerFailed(final Connection c, final String callback, final RuntimeException ex)
     {
         logError(callback + " of " + c + " threw; closing it", ex);

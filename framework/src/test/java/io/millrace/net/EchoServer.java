@@ -78,7 +78,7 @@ final class EchoServer implements ConnectionHandler, AutoCloseable
                 throw new AssertionError("reply ran on " + Thread.currentThread() + ", not the connection's worker");
             }
             final BufferDescriptor first = m.data.first();
-            if (first != null && first.readableBuffer().get(0) == 'F')
+            if (first != null && first.readableBuffer().get(first.readableBuffer().position()) == 'F')
             {
                 m.data.release();
                 m.connection.write(flood(ctx.allocator()));

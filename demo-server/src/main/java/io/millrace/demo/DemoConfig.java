@@ -1,0 +1,121 @@
+package io.millrace.demo;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The demo server's settings, from command-line flags. Immutable.
+ *
+ * @param address          where to listen
+ * @param workers          worker threads
+ * @param root             document root of {@code /files/}
+ * @param idleTimeout      a connection with no traffic for this long is closed
+ * @param requestTimeout   a request's head and body must arrive within this once begun (slowloris)
+ * @param maxConnections   open connections at most
+ * @param maxHeaderBytes   request head limit (431 above it)
+ * @param maxBodyBytes     request body limit (413 above it)
+ * @param maxInFlight      requests in the pipeline at once (503 above it); 0 for the pipeline's default
+ * @param accessLog        log one line per response
+ */
+public record DemoConfig(
+    InetSocketAddress address,
+    int workers,
+    Path root,
+    Duration idleTimeout,
+    Duration requestTimeout,
+    int maxConnections,
+    int maxHeaderBytes,
+    int maxBodyBytes,
+    int maxInFlight,
+    boolean accessLog)
+{
+    /** The flags, for {@code --help}. */
+    public static final String USAGE = """
+        Usage: demo-server [flags]
+          --address A            listen address (default 127.0.0.1)
+          --port N               listen port (default 8080; 0 picks a free one)
+          --workers N            worker threads (default: available processors)
+          --root DIR             document root served under /files/ (default: current directory)
+          --idle-timeout-ms N    close connections idle this long (default 60000)
+          --request-timeout-ms N a started request must arrive whole within this (default 10000)
+          --max-connections N    open connections at most (default 10000)
+          --max-header-bytes N   request head limit, 431 above it (default 8192)
+          --max-body-bytes N     request body limit, 413 above it (default 1048576)
+          --max-in-flight N      requests in the pipeline at once, 503 above it (default 2048)
+          --access-log           log every response (off by default)
+          --help                 this text
+
+        Endpoints: GET /hello, GET /files/<path>, GET|PUT|DELETE /kv/<key>, GET /slow?ms=N,
+        GET /metrics (Prometheus text 0.0.4), GET /stats (HTML). SIGTERM drains and exits 0.
+        """;
+
+    /**
+     * @param args command-line flags
+     * @return the settings
+     * @throws IllegalArgumentException naming the bad flag and what it needs
+     */
+    public static DemoConfig parse(final String[] args)
+    {
+        String host = "127.0.0.1";
+        int port = 8080;
+        int workers = Runtime.getRuntime().availableProcessors();
+        Path root = Path.of(".");
+        long idleMs = 60_000;
+        long requestMs = 10_000;
+        int maxConnections = 10_000;
+        int maxHeader = 8192;
+        int maxBody = 1 << 20;
+        int maxInFlight = 0;
+        boolean accessLog = false;
+        for (int i = 0; i < args.length; i++)
+        {
+            final String flag = args[i];
+            switch (flag)
+            {
+                case "--address" -> host = value(args, ++i, flag);
+                case "--port" -> port = number(args, ++i, flag, 0, 65535);
+                case "--workers" -> workers = number(args, ++i, flag, 1, 1024);
+                case "--root" -> root = Path.of(value(args, ++i, flag));
+                case "--idle-timeout-ms" -> idleMs = number(args, ++i, flag, 0, Integer.MAX_VALUE);
+                case "--request-timeout-ms" -> requestMs = number(args, ++i, flag, 1, Integer.MAX_VALUE);
+                case "--max-connections" -> maxConnections = number(args, ++i, flag, 1, 1_000_000);
+                case "--max-header-bytes" -> maxHeader = number(args, ++i, flag, 256, 1 << 20);
+                case "--max-body-bytes" -> maxBody = number(args, ++i, flag, 0, 64 << 20);
+                case "--max-in-flight" -> maxInFlight = number(args, ++i, flag, 1, 1 << 20);
+                case "--access-log" -> accessLog = true;
+                default -> throw new IllegalArgumentException("unknown flag '" + flag + "'; try --help");
+            }
+        }
+        return new DemoConfig(new InetSocketAddress(host, port), workers, root, Duration.ofMillis(idleMs),
+            Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, accessLog);
+    }
+
+    private static String value(final String[] args, final int i, final String flag)
+    {
+        if (i >= args.length)
+        {
+            throw new IllegalArgumentException(flag + " needs a value; try --help");
+        }
+        return args[i];
+    }
+
+    private static int number(final String[] args, final int i, final String flag, final int min, final int max)
+    {
+        final String text = value(args, i, flag);
+        final int n;
+        try
+        {
+            n = Integer.parseInt(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(flag + " needs a number, got '" + text + "'");
+        }
+        if (n < min || n > max)
+        {
+            throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", got " + n);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,255 @@
+package io.millrace.demo;
+
+import io.millrace.Pipeline;
+import io.millrace.PipelineBuilder;
+import io.millrace.ShutdownReport;
+import io.millrace.SubmitResult;
+import io.millrace.memory.LeakDetector;
+import io.millrace.memory.SlabArena;
+import io.millrace.net.Connection;
+import io.millrace.net.ConnectionHandler;
+import io.millrace.net.TcpServer;
+import io.millrace.net.TransportStats;
+import io.millrace.stage.Outcome;
+import io.millrace.stage.Placement;
+import io.millrace.stage.StageRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * The demo HTTP/1.1 server: a {@link TcpServer} whose connections feed a Millrace pipeline.
+ *
+ * <pre>
+ *  socket read (worker W)
+ *     -> parse  [onWorker W]   bytes of W's connection -> one request (or an error status)
+ *     -> route  [inline]       method + path -> a handler stage
+ *     -> hello | files | metrics | stats [inline]      kv [partitioned by key]    slow [blocking(2)]
+ *     -> respond [onWorker W]  head + body gathered into one write, or head + sendfile
+ * </pre>
+ *
+ * A request read on worker W is parsed, routed and (except for {@code /kv} and {@code /slow})
+ * answered on W in one loop turn; {@code /kv} crosses to the owner of the key's partition and back,
+ * two ring publishes. Each connection has one request in the pipeline at a time; the next pipelined
+ * request is parsed when the previous response is queued, so responses keep request order.
+ */
+public final class HttpService implements ConnectionHandler, AutoCloseable
+{
+    private static final Logger ACCESS = LoggerFactory.getLogger("io.millrace.demo.access");
+
+    private final DemoConfig config;
+    private final TcpServer server;
+    private final Pipeline<HttpExchange> pipeline;
+    private final SlabArena arena;
+    private final long requestTimeoutNanos;
+    private final HttpStages stages;
+
+    private HttpService(final DemoConfig config, final LeakDetector leaks)
+    {
+        this.config = config;
+        this.requestTimeoutNanos = config.requestTimeout().toNanos();
+        this.server = TcpServer.builder(this)
+            .bind(config.address())
+            .maxConnections(config.maxConnections())
+            .idleTimeout(config.idleTimeout())
+            .build();
+        this.arena = SlabArena.builder().leakDetector(leaks).build();
+        final PipelineBuilder<HttpExchange> b = Pipeline.builder();
+        final StageRef<HttpExchange> parse = b.stage("parse", Placement.onWorker(HttpExchange::workerIndex));
+        final StageRef<HttpExchange> route = b.stage("route");
+        final StageRef<HttpExchange> hello = b.stage("hello");
+        final StageRef<HttpExchange> files = b.stage("files");
+        final StageRef<HttpExchange> kv = b.stage("kv", Placement.partitioned(x -> x.kvKeyHash));
+        final StageRef<HttpExchange> slow = b.stage("slow", Placement.blocking(2));
+        final StageRef<HttpExchange> metrics = b.stage("metrics");
+        final StageRef<HttpExchange> stats = b.stage("stats");
+        final StageRef<HttpExchange> respond = b.stage("respond", Placement.onWorker(HttpExchange::workerIndex));
+        b.workers(config.workers());
+        final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
+        this.stages = new HttpStages(this, new KvStore(partitions, 100_000), config.root(), route, hello, files, kv, slow,
+            metrics, stats, respond);
+        stages.handleAll(b, parse);
+        if (config.maxInFlight() > 0)
+        {
+            b.ringSize(Math.max(PipelineBuilder.DEFAULT_RING_SIZE, Integer.highestOneBit(config.maxInFlight() * 4 - 1)))
+                .maxInFlight(config.maxInFlight());
+        }
+        this.pipeline = b.name("http").partitions(partitions).memory(arena).io(server)
+            .onComplete(this::completed)
+            .build();
+    }
+
+    /**
+     * Builds and starts the server.
+     *
+     * @param config its settings
+     * @return the running server
+     * @throws java.io.UncheckedIOException if it cannot listen (address in use, say)
+     */
+    public static HttpService start(final DemoConfig config)
+    {
+        return start(config, LeakDetector.sampled(LeakDetector.DEFAULT_SAMPLING_INTERVAL));
+    }
+
+    /**
+     * Builds and starts the server with a leak detector of the caller's (tests use paranoid).
+     *
+     * @param config its settings
+     * @param leaks  the buffers' leak detector
+     * @return the running server
+     */
+    static HttpService start(final DemoConfig config, final LeakDetector leaks)
+    {
+        final HttpService service = new HttpService(config, leaks);
+        service.pipeline.start();
+        return service;
+    }
+
+    /**
+     * @return where it listens, with the real port
+     */
+    public InetSocketAddress address()
+    {
+        return server.localAddress();
+    }
+
+    Pipeline<HttpExchange> pipeline()
+    {
+        return pipeline;
+    }
+
+    /**
+     * @return the transport's counters
+     */
+    public TransportStats transportStats()
+    {
+        return server.stats();
+    }
+
+    /**
+     * @return the arena the workers' buffers come from
+     */
+    public SlabArena arena()
+    {
+        return arena;
+    }
+
+    /**
+     * Stops accepting, drains requests in flight until the deadline, and closes.
+     *
+     * @param deadline how long the drain may take
+     * @return what was drained and dropped
+     */
+    public ShutdownReport shutdown(final Duration deadline)
+    {
+        return pipeline.shutdown(deadline);
+    }
+
+    @Override
+    public void close()
+    {
+        shutdown(Duration.ofSeconds(10));
+    }
+
+    DemoConfig config()
+    {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ connections (on their worker)
+
+    @Override
+    public void onOpen(final Connection connection)
+    {
+        connection.attach(new HttpExchange(connection, config.maxHeaderBytes(), config.maxBodyBytes()));
+    }
+
+    @Override
+    public void onRead(final Connection connection)
+    {
+        final HttpExchange x = (HttpExchange)connection.attachment();
+        if (!x.inPipeline)
+        {
+            dispatch(x);
+        }
+    }
+
+    @Override
+    public void onWritable(final Connection connection)
+    {
+        final HttpExchange x = (HttpExchange)connection.attachment();
+        if (!x.inPipeline)
+        {
+            dispatch(x);
+        }
+    }
+
+    /** Sends the connection's buffered bytes into the pipeline, unless a request of it is already there. */
+    private void dispatch(final HttpExchange x)
+    {
+        final Connection c = x.connection;
+        if (!c.isOpen() || c.inbound().readableBytes() == 0 || !c.isWritable())
+        {
+            return; // nothing to parse, or the peer must first drain what we queued (onWritable resumes)
+        }
+        x.inPipeline = true;
+        final SubmitResult result = pipeline.submit(x);
+        if (result != SubmitResult.ACCEPTED)
+        {
+            // Overloaded or shutting down: say so and close, as the protocol allows for 503.
+            x.inPipeline = false;
+            x.clear();
+            x.respond(503, "text/plain; charset=utf-8", HttpStages.text("overloaded: " + result + "\n"));
+            x.close = true;
+            x.extraHeaders = "Retry-After: 1\r\n";
+            stages.send(x, c.allocator());
+        }
+    }
+
+    /**
+     * The completion listener: runs on the worker that completed the request, which is the
+     * connection's worker for every request that reached respond (respond is pinned there), and
+     * for one whose parse found no whole request yet.
+     */
+    private void completed(final HttpExchange x, final Throwable error)
+    {
+        final Connection c = x.connection;
+        if (error != null)
+        {
+            // Stages other than kv run on the connection's worker; kv never throws (it is guarded).
+            try
+            {
+                x.clear();
+                x.respond(500, "text/plain; charset=utf-8", HttpStages.text("internal error\n"));
+                x.close = true;
+                stages.send(x, c.allocator());
+            }
+            catch (final IllegalStateException wrongThread)
+            {
+                // Not on the connection's worker: the idle timeout will close it.
+            }
+        }
+        x.inPipeline = false;
+        if (c.isOpen())
+        {
+            c.resumeReading();
+            dispatch(x); // the next pipelined request, if its bytes are here
+        }
+    }
+
+    /** Called by respond after queuing a response. */
+    void logAccess(final HttpExchange x, final long bytes)
+    {
+        if (config.accessLog())
+        {
+            ACCESS.info("{} {} {} {} {}", x.connection.remoteAddress(), x.method, x.path, x.status, bytes);
+        }
+    }
+
+    long requestTimeoutNanos()
+    {
+        return requestTimeoutNanos;
+    }
+}

@@ -1,0 +1,370 @@
+package io.millrace.demo.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import static io.millrace.demo.http.HttpSyntax.SP;
+import static io.millrace.demo.http.HttpSyntax.equalsIgnoreCase;
+import static io.millrace.demo.http.HttpSyntax.indexOf;
+import static io.millrace.demo.http.HttpSyntax.isOws;
+import static io.millrace.demo.http.HttpSyntax.isTchar;
+
+/**
+ * A request's head as the parser assembles it: the bytes of the request line and field lines
+ * (CRLFs dropped) in one reused array, what each line means, and whether the framing fields agree.
+ * The parser hands it one complete line at a time; the line's bytes are already known to be free
+ * of control characters (other than HTAB in fields).
+ */
+final class RequestHead
+{
+    /** {@link #framing()}: no body. */
+    static final int NO_BODY = 0;
+    /** {@link #framing()}: a body of {@link #contentLength()} bytes. */
+    static final int LENGTH = 1;
+    /** {@link #framing()}: a chunked body. */
+    static final int CHUNKED = 2;
+
+    private static final byte[] HTTP_1 = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
+
+    private final byte[] head;
+    private final HeaderFields fields = new HeaderFields();
+    private int length;
+    private int lineStart;
+
+    private String method;
+    private String target;
+    private String path;
+    private String query;
+    private int versionMinor;
+    private long contentLength;
+    private int transferEncoding;
+    private int hostFields;
+    private boolean connectionClose;
+    private boolean connectionKeepAlive;
+    private int errorStatus;
+    private String errorReason;
+
+    /**
+     * @param capacity the most bytes a head may store
+     */
+    RequestHead(final int capacity)
+    {
+        head = new byte[capacity];
+        clear();
+    }
+
+    void clear()
+    {
+        length = 0;
+        lineStart = 0;
+        fields.clear();
+        method = null;
+        target = null;
+        path = null;
+        query = null;
+        versionMinor = 0;
+        contentLength = -1;
+        transferEncoding = -1;
+        hostFields = 0;
+        connectionClose = false;
+        connectionKeepAlive = false;
+        errorStatus = 0;
+        errorReason = null;
+    }
+
+    /**
+     * Appends a byte of the current line. The caller bounds the head, so there is always room.
+     */
+    void store(final int b)
+    {
+        head[length++] = (byte)b;
+    }
+
+    /** @return whether the current line has no bytes */
+    boolean lineEmpty()
+    {
+        return lineStart == length;
+    }
+
+    /**
+     * Parses the current line as the request line and moves to the next.
+     *
+     * @return false if it is not one; then {@link #errorStatus()} says why
+     */
+    boolean requestLine()
+    {
+        final boolean ok = requestLine(lineStart, length);
+        lineStart = length;
+        return ok;
+    }
+
+    /**
+     * Parses the current line as a field line and moves to the next.
+     *
+     * @return false if it is not one; then {@link #errorStatus()} says why
+     */
+    boolean field()
+    {
+        final boolean ok = field(lineStart, length);
+        lineStart = length;
+        return ok;
+    }
+
+    /**
+     * Checks the head as a whole once its last line is in: Host present for HTTP/1.1, framing
+     * fields that agree (RFC 9112 section 6).
+     *
+     * @return {@link #NO_BODY}, {@link #LENGTH} or {@link #CHUNKED}; -1 if the head is invalid
+     */
+    int framing()
+    {
+        if (versionMinor == 1 && hostFields == 0)
+        {
+            return failure(400, "missing Host");
+        }
+        if (transferEncoding < 0)
+        {
+            return contentLength > 0 ? LENGTH : NO_BODY;
+        }
+        if (contentLength >= 0)
+        {
+            return failure(400, "both Content-Length and Transfer-Encoding");
+        }
+        if (versionMinor == 0)
+        {
+            // Section 6.1: HTTP/1.0 framing with Transfer-Encoding is faulty.
+            return failure(400, "Transfer-Encoding in an HTTP/1.0 request");
+        }
+        if (!equalsIgnoreCase(head, fields.valueStart(transferEncoding), fields.valueEnd(transferEncoding), "chunked"))
+        {
+            return failure(501, "unsupported Transfer-Encoding");
+        }
+        return CHUNKED;
+    }
+
+    /** @return whether the connection may stay open after this request, by version and Connection options */
+    boolean keepAlive()
+    {
+        return versionMinor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose;
+    }
+
+    String method()
+    {
+        return method;
+    }
+
+    String target()
+    {
+        return target;
+    }
+
+    String path()
+    {
+        return path;
+    }
+
+    String query()
+    {
+        return query;
+    }
+
+    int versionMinor()
+    {
+        return versionMinor;
+    }
+
+    /** @return the Content-Length, -1 if absent */
+    long contentLength()
+    {
+        return contentLength;
+    }
+
+    String header(final String name)
+    {
+        final int i = fields.find(head, name);
+        return i < 0 ? null : fields.value(head, i);
+    }
+
+    int headerCount()
+    {
+        return fields.count();
+    }
+
+    String headerName(final int index)
+    {
+        return fields.name(head, index);
+    }
+
+    String headerValue(final int index)
+    {
+        return fields.value(head, index);
+    }
+
+    int errorStatus()
+    {
+        return errorStatus;
+    }
+
+    String errorReason()
+    {
+        return errorReason;
+    }
+
+    private boolean requestLine(final int start, final int end)
+    {
+        final int sp1 = indexOf(head, start, end, SP);
+        final int sp2 = sp1 < 0 ? -1 : indexOf(head, sp1 + 1, end, SP);
+        if (sp1 <= start || sp2 < 0 || sp2 == sp1 + 1 || sp2 == end - 1 || indexOf(head, sp2 + 1, end, SP) >= 0)
+        {
+            return fail(400, "malformed request line");
+        }
+        for (int i = start; i < sp1; i++)
+        {
+            if (!isTchar(head[i] & 0xFF))
+            {
+                return fail(400, "invalid method");
+            }
+        }
+        if (!version(sp2 + 1, end))
+        {
+            return false;
+        }
+        method = RequestTarget.method(head, start, sp1);
+        target = new String(head, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+        path = RequestTarget.path(target, method);
+        if (path == null)
+        {
+            return fail(400, "invalid request-target");
+        }
+        query = RequestTarget.query(target);
+        return true;
+    }
+
+    private boolean version(final int start, final int end)
+    {
+        // HTTP-name is case-sensitive (RFC 9112 section 2.3).
+        if (end - start == 8 && Arrays.equals(head, start, start + 7, HTTP_1, 0, 7) &&
+            (head[end - 1] == '0' || head[end - 1] == '1'))
+        {
+            versionMinor = head[end - 1] - '0';
+            return true;
+        }
+        // Well formed but not ours: HTTP/2.0, HTTP/1.2, HTTP/0.9, and the bare HTTP/2 or HTTP/3.
+        final int length = end - start;
+        final boolean wellFormed = (length == 6 || length == 8 && head[start + 6] == '.') &&
+            Arrays.equals(head, start, start + 5, HTTP_1, 0, 5) && isDigit(head[start + 5]) && isDigit(head[end - 1]);
+        return wellFormed ? fail(505, "HTTP version not supported") : fail(400, "malformed HTTP version");
+    }
+
+    private static boolean isDigit(final byte b)
+    {
+        return b >= '0' && b <= '9';
+    }
+
+    private boolean field(final int start, final int end)
+    {
+        if (isOws(head[start]))
+        {
+            // obs-fold, or whitespace between the request line and the first field (section 2.2).
+            return fail(400, "obsolete line folding");
+        }
+        final int colon = indexOf(head, start, end, ':');
+        if (colon <= start)
+        {
+            return fail(400, colon < 0 ? "header field without colon" : "empty header field name");
+        }
+        for (int i = start; i < colon; i++)
+        {
+            if (!isTchar(head[i] & 0xFF))
+            {
+                return fail(400, "invalid header field name");
+            }
+        }
+        int valueStart = colon + 1;
+        int valueEnd = end;
+        while (valueStart < valueEnd && isOws(head[valueStart]))
+        {
+            valueStart++;
+        }
+        while (valueEnd > valueStart && isOws(head[valueEnd - 1]))
+        {
+            valueEnd--;
+        }
+        final int index = fields.add(start, colon, valueStart, valueEnd);
+        if (equalsIgnoreCase(head, start, colon, "content-length"))
+        {
+            if (contentLength >= 0)
+            {
+                return fail(400, "repeated Content-Length");
+            }
+            contentLength = HttpSyntax.parseDigits(head, valueStart, valueEnd);
+            if (contentLength < 0)
+            {
+                return fail(400, "invalid Content-Length");
+            }
+        }
+        else if (equalsIgnoreCase(head, start, colon, "transfer-encoding"))
+        {
+            if (transferEncoding >= 0)
+            {
+                return fail(400, "repeated Transfer-Encoding");
+            }
+            transferEncoding = index;
+        }
+        else if (equalsIgnoreCase(head, start, colon, "host"))
+        {
+            if (++hostFields > 1)
+            {
+                return fail(400, "repeated Host");
+            }
+            for (int i = valueStart; i < valueEnd; i++)
+            {
+                if (isOws(head[i]) || head[i] == ',' || head[i] == '/' || head[i] == '@')
+                {
+                    return fail(400, "invalid Host");
+                }
+            }
+        }
+        else if (equalsIgnoreCase(head, start, colon, "connection"))
+        {
+            connectionOptions(valueStart, valueEnd);
+        }
+        return true;
+    }
+
+    private void connectionOptions(final int start, final int end)
+    {
+        int i = start;
+        while (i <= end)
+        {
+            int comma = indexOf(head, i, end, ',');
+            comma = comma < 0 ? end : comma;
+            int s = i;
+            int e = comma;
+            while (s < e && isOws(head[s]))
+            {
+                s++;
+            }
+            while (e > s && isOws(head[e - 1]))
+            {
+                e--;
+            }
+            connectionClose |= equalsIgnoreCase(head, s, e, "close");
+            connectionKeepAlive |= equalsIgnoreCase(head, s, e, "keep-alive");
+            i = comma + 1;
+        }
+    }
+
+    private boolean fail(final int status, final String reason)
+    {
+        errorStatus = status;
+        errorReason = reason;
+        return false;
+    }
+
+    private int failure(final int status, final String reason)
+    {
+        fail(status, reason);
+        return -1;
+    }
+}

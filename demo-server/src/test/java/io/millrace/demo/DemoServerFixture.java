@@ -1,0 +1,54 @@
+package io.millrace.demo;
+
+import io.millrace.memory.LeakDetector;
+import io.millrace.metrics.WorkerMetrics;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Test helper: a demo server on an ephemeral port, with every buffer leak-tracked. */
+final class DemoServerFixture implements AutoCloseable
+{
+    final LeakDetector leaks = LeakDetector.paranoid();
+    final HttpService service;
+
+    DemoServerFixture(final Path root, final Duration idleTimeout, final Duration requestTimeout, final int maxInFlight)
+    {
+        final DemoConfig config = new DemoConfig(new InetSocketAddress("127.0.0.1", 0), 2, root, idleTimeout, requestTimeout,
+            100, 8192, 64 * 1024, maxInFlight, false);
+        this.service = HttpService.start(config, leaks);
+    }
+
+    DemoServerFixture(final Path root)
+    {
+        this(root, Duration.ofSeconds(30), Duration.ofSeconds(10), 0);
+    }
+
+    int port()
+    {
+        return service.address().getPort();
+    }
+
+    String url(final String path)
+    {
+        return "http://127.0.0.1:" + port() + path;
+    }
+
+    /** Chunks held by buffers, over all workers; exact once the server stopped. */
+    long chunksInUse()
+    {
+        long live = 0;
+        for (final WorkerMetrics w : service.pipeline().metrics().workers())
+        {
+            live += w.bufferChunks().live();
+        }
+        return live;
+    }
+
+    @Override
+    public void close()
+    {
+        service.shutdown(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,70 @@
+package io.millrace.demo.http;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Feeds requests to a parser whole, split at every position, or one byte at a time. */
+final class ParserHarness
+{
+    private ParserHarness()
+    {
+    }
+
+    static ByteBuffer ascii(final String text)
+    {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Feeds the whole text at once; returns the parser's verdict. */
+    static int feedWhole(final HttpRequestParser parser, final String text)
+    {
+        return parser.feed(ascii(text));
+    }
+
+    /**
+     * Feeds one byte at a time. Every byte before the verdict must give NEED_MORE and be consumed;
+     * the verdict must come exactly at the byte that decides it.
+     *
+     * @return the verdict and how many bytes it took, as {@code {verdict, consumed}}
+     */
+    static int[] feedByteAtATime(final HttpRequestParser parser, final String text)
+    {
+        final byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < bytes.length; i++)
+        {
+            final ByteBuffer one = ByteBuffer.wrap(bytes, i, 1);
+            final int result = parser.feed(one);
+            if (result != HttpRequestParser.NEED_MORE)
+            {
+                return new int[] {result, i + (one.hasRemaining() ? 0 : 1)};
+            }
+            assertTrue(!one.hasRemaining(), "NEED_MORE must consume the byte at " + i);
+        }
+        return new int[] {HttpRequestParser.NEED_MORE, bytes.length};
+    }
+
+    /**
+     * Feeds the text in two pieces split at {@code at}, checking that the first piece alone does not
+     * complete the request early.
+     */
+    static int feedSplit(final HttpRequestParser parser, final String text, final int at)
+    {
+        final byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+        final ByteBuffer first = ByteBuffer.wrap(bytes, 0, at);
+        final int r1 = parser.feed(first);
+        if (r1 != HttpRequestParser.NEED_MORE)
+        {
+            return r1;
+        }
+        assertEquals(0, first.remaining(), "NEED_MORE must consume everything");
+        return parser.feed(ByteBuffer.wrap(bytes, at, bytes.length - at));
+    }
+
+    static String body(final HttpRequestParser parser)
+    {
+        return new String(parser.body(), 0, parser.bodyLength(), StandardCharsets.ISO_8859_1);
+    }
+}

@@ -3,7 +3,6 @@ package io.millrace.net;
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.SlabExhaustedException;
 import io.millrace.worker.WorkerIo;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +12,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -25,32 +23,29 @@ import java.util.function.Consumer;
  * <p>Threading: owned by one worker thread, which alone calls {@link #poll()}, {@link #park(long)}
  * and {@link #close()} and runs every handler callback. Other threads touch only
  * {@link #wakeup()}, {@link #stopIntake()} (a volatile flag) and, without {@code SO_REUSEPORT}, the
- * hand-off queue through which the accepting worker passes channels ({@link #handOff}).
+ * hand-off queue through which the accepting worker passes channels ({@link #handOff}). The
+ * {@link Acceptor} brings channels in; the {@link ConnectionTable} holds the open ones.
  */
 final class WorkerTransport implements WorkerIo
 {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerTransport.class);
     private static final long TIMER_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final int ACCEPTS_PER_TURN = 64;
 
     private final TcpServer server;
     private final int workerIndex;
     private final Thread thread;
     private final BufferAllocator allocator;
     private final Selector selector;
-    private final ServerSocketChannel listener;
-    private final ManyToOneConcurrentArrayQueue<SocketChannel> handOffs;
+    private final Acceptor acceptor;
     private final TransportCounters counters = new TransportCounters();
     private final Consumer<SelectionKey> onKey = this::onKey;
     private final int maxConnections;
-    private Connection[] connections = new Connection[16];
-    private int connectionCount;
+    private final ConnectionTable connections = new ConnectionTable();
     private long now;
     private long nextTimerNanos;
     private long lastErrorLogNanos;
     private int nextTarget;
     private volatile boolean intakeStopped;
-    private boolean listenerClosed;
 
     WorkerTransport(final TcpServer server, final int workerIndex, final Thread thread, final BufferAllocator allocator,
         final ServerSocketChannel listener, final int maxConnections) throws IOException
@@ -59,14 +54,9 @@ final class WorkerTransport implements WorkerIo
         this.workerIndex = workerIndex;
         this.thread = thread;
         this.allocator = allocator;
-        this.listener = listener;
         this.maxConnections = maxConnections;
-        this.handOffs = new ManyToOneConcurrentArrayQueue<>(Math.max(16, maxConnections));
         this.selector = Selector.open();
-        if (listener != null)
-        {
-            listener.register(selector, SelectionKey.OP_ACCEPT, listener);
-        }
+        this.acceptor = new Acceptor(this, server, selector, listener, maxConnections);
         this.now = System.nanoTime();
     }
 
@@ -88,7 +78,7 @@ final class WorkerTransport implements WorkerIo
         if (now - nextTimerNanos >= 0)
         {
             nextTimerNanos = now + TIMER_PERIOD_NANOS;
-            work += expireTimeouts();
+            work += connections.expire(now, server.idleTimeoutNanos(), this);
         }
         return work;
     }
@@ -122,16 +112,12 @@ final class WorkerTransport implements WorkerIo
     @Override
     public void close()
     {
-        closeListener();
-        while (connectionCount > 0)
+        acceptor.closeListener();
+        while (connections.size() > 0)
         {
-            close(connections[connectionCount - 1], 0);
+            close(connections.last(), 0);
         }
-        SocketChannel pending;
-        while ((pending = handOffs.poll()) != null)
-        {
-            closeQuietly(pending);
-        }
+        acceptor.closePending();
         try
         {
             selector.close();
@@ -146,60 +132,23 @@ final class WorkerTransport implements WorkerIo
 
     private int intake()
     {
-        if (intakeStopped && !listenerClosed)
+        if (intakeStopped)
         {
-            closeListener();
+            acceptor.closeListener();
         }
-        int taken = 0;
-        SocketChannel handed;
-        while ((handed = handOffs.poll()) != null)
-        {
-            register(handed);
-            taken++;
-        }
-        return taken;
+        return acceptor.takeHandOffs();
     }
 
     /** Without SO_REUSEPORT: the accepting worker passes a channel to another worker. Any thread. */
     boolean handOff(final SocketChannel channel)
     {
-        if (!handOffs.offer(channel))
-        {
-            return false;
-        }
-        selector.wakeup();
-        return true;
+        return acceptor.handOff(channel);
     }
 
-    private void accept()
+    /** Takes {@code channel} as a connection of this worker, or refuses it when full or stopping. */
+    void register(final SocketChannel channel)
     {
-        for (int i = 0; i < ACCEPTS_PER_TURN && !listenerClosed; i++)
-        {
-            final SocketChannel channel;
-            try
-            {
-                channel = listener.accept();
-            }
-            catch (final IOException ex)
-            {
-                logError("accept failed", ex); // e.g. out of file descriptors: try again next turn
-                return;
-            }
-            if (channel == null)
-            {
-                return;
-            }
-            final WorkerTransport target = server.acceptTarget(this);
-            if (target == this || !target.handOff(channel))
-            {
-                register(channel);
-            }
-        }
-    }
-
-    private void register(final SocketChannel channel)
-    {
-        if (connectionCount >= maxConnections || intakeStopped)
+        if (connections.size() >= maxConnections || intakeStopped)
         {
             counters.add(TransportCounters.REFUSED, 1);
             closeQuietly(channel);
@@ -220,12 +169,7 @@ final class WorkerTransport implements WorkerIo
             closeQuietly(channel);
             return;
         }
-        if (connectionCount == connections.length)
-        {
-            connections = Arrays.copyOf(connections, connections.length * 2);
-        }
-        connection.slot = connectionCount;
-        connections[connectionCount++] = connection;
+        connections.add(connection);
         connection.lastActivityNanos = now;
         counters.add(TransportCounters.ACCEPTED, 1);
         counters.add(TransportCounters.OPEN, 1);
@@ -244,11 +188,11 @@ final class WorkerTransport implements WorkerIo
     private void onKey(final SelectionKey key)
     {
         final Object attachment = key.attachment();
-        if (attachment == listener)
+        if (acceptor.isListener(attachment))
         {
             if (key.isValid() && key.isAcceptable())
             {
-                accept();
+                acceptor.accept();
             }
             return;
         }
@@ -304,27 +248,6 @@ final class WorkerTransport implements WorkerIo
         connection.updateInterest();
     }
 
-    private int expireTimeouts()
-    {
-        final long idleTimeout = server.idleTimeoutNanos();
-        int closed = 0;
-        for (int i = connectionCount - 1; i >= 0; i--)
-        {
-            final Connection c = connections[i];
-            if (c.readDeadlineNanos != 0 && now - c.readDeadlineNanos >= 0)
-            {
-                close(c, TransportCounters.READ_TIMEOUTS);
-                closed++;
-            }
-            else if (idleTimeout > 0 && now - c.lastActivityNanos >= idleTimeout)
-            {
-                close(c, TransportCounters.IDLE_TIMEOUTS);
-                closed++;
-            }
-        }
-        return closed;
-    }
-
     // ------------------------------------------------------------------ closing
 
     /** Closes {@code c} and counts why ({@code reason} is a counter index, or 0 for a plain close). */
@@ -343,12 +266,7 @@ final class WorkerTransport implements WorkerIo
         }
         c.releaseAll();
         closeQuietly(c.channel());
-        final int slot = c.slot;
-        final Connection last = connections[--connectionCount];
-        connections[slot] = last;
-        last.slot = slot;
-        connections[connectionCount] = null;
-        c.slot = -1;
+        connections.remove(c);
         try
         {
             server.handler().onClose(c);
@@ -379,16 +297,7 @@ final class WorkerTransport implements WorkerIo
         close(c, TransportCounters.HANDLER_ERRORS);
     }
 
-    private void closeListener()
-    {
-        if (listener != null && !listenerClosed)
-        {
-            listenerClosed = true;
-            closeQuietly(listener);
-        }
-    }
-
-    private static void closeQuietly(final java.nio.channels.Channel channel)
+    static void closeQuietly(final java.nio.channels.Channel channel)
     {
         try
         {
@@ -400,7 +309,7 @@ final class WorkerTransport implements WorkerIo
         }
     }
 
-    private void logError(final String what, final Throwable ex)
+    void logError(final String what, final Throwable ex)
     {
         // At most one line per second per worker: a flood of bad peers must not flood the log.
         final long t = System.nanoTime();
@@ -462,6 +371,6 @@ final class WorkerTransport implements WorkerIo
 
     boolean hasListener()
     {
-        return listener != null;
+        return acceptor.hasListener();
     }
 }

@@ -1,35 +1,26 @@
 package io.millrace.worker;
 
-import io.millrace.memory.BufferAllocator;
-import io.millrace.memory.SlabArena;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-
 import io.millrace.CompletionListener;
 import io.millrace.Idle;
 import io.millrace.ShutdownReport;
 import io.millrace.SubmitResult;
+import io.millrace.memory.SlabArena;
 import io.millrace.metrics.MetricsSnapshot;
-import io.millrace.metrics.StageMetrics;
-import io.millrace.metrics.WorkerMetrics;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageRef;
-import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Everything a running pipeline owns: its stages, workers, blocking pools, in-flight gate and
- * metrics. Built once by the pipeline builder; immutable wiring after construction.
+ * metrics. Built once by the pipeline builder; immutable wiring after construction. Starting and
+ * stopping the threads is {@link PipelineThreads}' job, assembling metrics {@link PipelineMetrics}'.
  *
  * @param <R> the request type
  */
@@ -42,7 +33,6 @@ public final class PipelineRuntime<R>
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineRuntime.class);
     private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long STOP_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private enum State { NEW, RUNNING, STOPPING, STOPPED }
 
@@ -59,12 +49,8 @@ public final class PipelineRuntime<R>
     private final RateLimitedLog listenerLog;
     private final RateLimitedLog internalLog;
     private final AtomicInteger nextWorker = new AtomicInteger();
-    private final AtomicLong rejectedOverloaded = new AtomicLong();
-    private final AtomicLong rejectedNotRunning = new AtomicLong();
-
-    private final Object snapshotLock = new Object();
-    private final Histogram[] serviceTimes;
-    private final Histogram[] batchSizes;
+    private final PipelineThreads<R> threads;
+    private final PipelineMetrics<R> metrics;
 
     private State state = State.NEW;
     private ShutdownReport shutdownReport;
@@ -115,7 +101,6 @@ public final class PipelineRuntime<R>
 
         this.pools = new BlockingStagePool[stages.length];
         this.stageLogs = new RateLimitedLog[stages.length];
-        this.serviceTimes = new Histogram[stages.length];
         for (final StageDef<R> stage : stages)
         {
             if (stage.kind == StageDef.BLOCKING)
@@ -124,13 +109,9 @@ public final class PipelineRuntime<R>
                     name + "-blocking-" + stage.name + "-");
             }
             stageLogs[stage.index] = new RateLimitedLog(LOG, "stage '" + stage.name + "'", LOG_INTERVAL_NANOS);
-            serviceTimes[stage.index] = new Histogram(1, Lane.MAX_TRACKED_NANOS, 2);
         }
-        this.batchSizes = new Histogram[workerCount];
-        for (int i = 0; i < workerCount; i++)
-        {
-            batchSizes[i] = new Histogram(1, Math.max(2, ringSize), 2);
-        }
+        this.threads = new PipelineThreads<>(name, workers, pools);
+        this.metrics = new PipelineMetrics<>(stages, workers, pools, gate, ringSize);
         this.listenerLog = new RateLimitedLog(LOG, "completion listener of pipeline '" + name + "'", LOG_INTERVAL_NANOS);
         this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
     }
@@ -151,49 +132,7 @@ public final class PipelineRuntime<R>
             throw new IllegalStateException("pipeline '" + name + "' was already started (state " + state +
                 "); build a new pipeline to run again");
         }
-        final Thread[] threads = new Thread[workers.length];
-        final BufferAllocator[] allocators = new BufferAllocator[workers.length];
-        for (final Worker<R> worker : workers)
-        {
-            threads[worker.index()] = worker.thread();
-            if (arena != null)
-            {
-                allocators[worker.index()] = arena.newAllocator(worker.thread().getName(), worker.thread());
-                worker.attachAllocator(allocators[worker.index()]);
-            }
-        }
-        if (ioProvider != null)
-        {
-            final WorkerIo[] ios;
-            try
-            {
-                ios = ioProvider.open(threads, allocators);
-            }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException("pipeline '" + name + "' could not open its I/O: " + ex.getMessage(), ex);
-            }
-            if (ios.length != workers.length)
-            {
-                throw new IllegalStateException(ioProvider + " opened " + ios.length + " I/Os for " + workers.length + " workers");
-            }
-            for (final Worker<R> worker : workers)
-            {
-                worker.attachIo(ios[worker.index()]);
-            }
-        }
-        for (final Worker<R> worker : workers)
-        {
-            worker.preallocate(preallocatePerWorker);
-            worker.start();
-        }
-        for (final BlockingStagePool<R> pool : pools)
-        {
-            if (pool != null)
-            {
-                pool.start();
-            }
-        }
+        threads.start(preallocatePerWorker, arena, ioProvider);
         state = State.RUNNING;
         gate.open();
     }
@@ -214,13 +153,7 @@ public final class PipelineRuntime<R>
         final long begin = System.nanoTime();
         final long end = begin + Math.max(0, deadline.toNanos());
         final long inFlightAtStart = gate.close();
-        for (final Worker<R> worker : workers)
-        {
-            if (worker.io() != null)
-            {
-                worker.io().stopIntake();
-            }
-        }
+        threads.stopIntake();
         if (state == State.NEW)
         {
             state = State.STOPPED;
@@ -234,37 +167,7 @@ public final class PipelineRuntime<R>
         }
         final long dropped = gate.inFlight();
 
-        final List<Thread> threads = new ArrayList<>();
-        for (final Worker<R> worker : workers)
-        {
-            worker.stop();
-            threads.add(worker.thread());
-        }
-        for (final BlockingStagePool<R> pool : pools)
-        {
-            if (pool != null)
-            {
-                pool.stop();
-                threads.addAll(List.of(pool.threads()));
-            }
-        }
-        int stuck = 0;
-        for (final Thread thread : threads)
-        {
-            final long wait = Math.max(STOP_GRACE_NANOS, end - System.nanoTime());
-            try
-            {
-                thread.join(Duration.ofNanos(wait));
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive())
-            {
-                stuck++;
-            }
-        }
+        final int stuck = threads.stopAndJoin(end);
         state = State.STOPPED;
         shutdownReport = new ShutdownReport(inFlightAtStart, dropped, Duration.ofNanos(System.nanoTime() - begin), stuck);
         if (!shutdownReport.clean())
@@ -293,17 +196,17 @@ public final class PipelineRuntime<R>
         {
             if (admitted == InFlightGate.FULL)
             {
-                rejectedOverloaded.incrementAndGet();
+                metrics.countRejectedOverloaded();
                 return SubmitResult.REJECTED_OVERLOADED;
             }
-            rejectedNotRunning.incrementAndGet();
+            metrics.countRejectedNotRunning();
             return SubmitResult.REJECTED_NOT_RUNNING;
         }
         final Worker<R> target = entryWorker(request);
         if (!target.tryPublish(InboxEvent.SUBMIT, request, null, entry))
         {
             gate.release();
-            rejectedOverloaded.incrementAndGet();
+            metrics.countRejectedOverloaded();
             return SubmitResult.REJECTED_OVERLOADED;
         }
         return SubmitResult.ACCEPTED;
@@ -495,53 +398,6 @@ public final class PipelineRuntime<R>
      */
     public MetricsSnapshot metrics()
     {
-        synchronized (snapshotLock)
-        {
-            final List<StageMetrics> stageMetrics = new ArrayList<>(stages.length);
-            for (final StageDef<R> stage : stages)
-            {
-                final int s = stage.index;
-                long count = 0;
-                long errors = 0;
-                for (final Lane lane : lanes())
-                {
-                    count += lane.count(s);
-                    errors += lane.errors(s);
-                    lane.drainServiceTimes(s, serviceTimes[s]);
-                }
-                stageMetrics.add(new StageMetrics(stage.name, stage.placementText, stage.partitions(), count, errors,
-                    serviceTimes[s].copy()));
-            }
-            final List<WorkerMetrics> workerMetrics = new ArrayList<>(workers.length);
-            for (final Worker<R> w : workers)
-            {
-                w.drainBatchSizes(batchSizes[w.index()]);
-                workerMetrics.add(new WorkerMetrics(w.index(), w.thread().getName(), w.ringDepth(), w.ringCapacity(),
-                    w.counter(WorkerCounters.RECEIVED), w.counter(WorkerCounters.SUBMITS_RECEIVED),
-                    w.counter(WorkerCounters.BATCHES), w.counter(WorkerCounters.MAX_BATCH),
-                    batchSizes[w.index()].copy(), w.counter(WorkerCounters.PUBLISHES_SENT),
-                    w.counter(WorkerCounters.PARKS), w.wakes(), w.counter(WorkerCounters.COMPLETED),
-                    w.counter(WorkerCounters.FAILED), w.contextPoolStats(), w.chunkPoolStats()));
-            }
-            return new MetricsSnapshot(gate.inFlight(), gate.max(), rejectedOverloaded.get(), rejectedNotRunning.get(),
-                List.copyOf(stageMetrics), List.copyOf(workerMetrics));
-        }
-    }
-
-    private List<Lane> lanes()
-    {
-        final List<Lane> lanes = new ArrayList<>();
-        for (final Worker<R> worker : workers)
-        {
-            lanes.add(worker.lane());
-        }
-        for (final BlockingStagePool<R> pool : pools)
-        {
-            if (pool != null)
-            {
-                lanes.addAll(List.of(pool.lanes()));
-            }
-        }
-        return lanes;
+        return metrics.snapshot();
     }
 }

@@ -1,13 +1,8 @@
 package io.millrace.worker;
 
 import com.lmax.disruptor.EventPoller;
-import com.lmax.disruptor.InsufficientCapacityException;
-import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.Sequence;
 import io.millrace.memory.BufferAllocator;
-import io.millrace.memory.LookasidePool;
 import io.millrace.memory.PoolStats;
-import io.millrace.stage.Outcome;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.IdleStrategy;
@@ -17,36 +12,32 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One worker: a platform thread that owns a bounded multi-producer Disruptor ring as its inbox and
- * runs every inline stage, and the partitions of partitioned stages it owns, in its own loop.
+ * One worker: a platform thread that owns a bounded multi-producer Disruptor ring as its
+ * {@link Inbox} and runs every inline stage, and the partitions of partitioned stages it owns, in
+ * its own loop.
  *
  * <p>The loop has Agrona's agent shape: {@link #doWork()} polls the inbox with the ring's
  * {@link EventPoller} and returns how many events it handled; an empty turn goes to the
- * {@link IdleStrategy}. Each event starts or continues a request, which then runs stage after
- * inline stage on this thread until it completes, parks, or must cross to another thread; the
- * crossing costs exactly one ring publish.
+ * {@link IdleStrategy}. Each event starts or continues a request, which its {@link StageRunner}
+ * then runs stage after inline stage on this thread until it completes, parks, or must cross to
+ * another thread; the crossing costs exactly one ring publish.
  *
- * <p>Threading: everything here is owned by the worker thread except {@link #parking} (written by
- * the worker, cleared by a waking producer), {@link #wakes} (added to by producers), {@link #running}
- * (written by the stopping thread) and the ring, which is the Disruptor's multi-producer protocol.
+ * <p>Threading: everything here is owned by the worker thread except {@link #running} (written by
+ * the stopping thread), the {@link Inbox} (any thread publishes; see there for the parking
+ * handshake) and the {@link ExchangePool} (any worker recycles into it).
  * Owner-written counters use opaque stores so that metrics readers see untorn, recent values.
  *
  * @param <R> the request type
  */
 public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent>
 {
-    private static final VarHandle PARKING;
     private static final VarHandle RUNNING;
-    private static final VarHandle WAKES;
 
     static
     {
         try
         {
-            final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            PARKING = lookup.findVarHandle(Worker.class, "parking", int.class);
-            RUNNING = lookup.findVarHandle(Worker.class, "running", boolean.class);
-            WAKES = lookup.findVarHandle(Worker.class, "wakes", long.class);
+            RUNNING = MethodHandles.lookup().findVarHandle(Worker.class, "running", boolean.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -56,37 +47,24 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     private final int index;
     private final PipelineRuntime<R> runtime;
-    private final StageDef<R>[] stages;
-    private final RingBuffer<InboxEvent> ring;
-    private final EventPoller<InboxEvent> poller;
-    private final Sequence consumed;
+    private final Inbox inbox;
     private final IdleStrategy idle;
     private final long emptyTurnsBeforePark;
     private final Lane lane;
     private final SingleWriterRecorder batchSizes;
-    private final int maxFreeExchanges;
     private final Thread thread;
 
     @SuppressWarnings("unused")
-    private volatile int parking;
-    @SuppressWarnings("unused")
     private volatile boolean running;
-    @SuppressWarnings("unused")
-    private volatile long wakes;
 
-    private final long sampleMask;
-    private long runs;
     private long emptyTurns;
     private int batchCount;
     private boolean endOfBatch;
-    /**
-     * Request contexts: a lookaside pool this worker owns, built in {@link #preallocate} before the
-     * thread starts (Thread.start publishes it). A context completed on another worker goes back
-     * here through the pool's return queue.
-     */
-    private LookasidePool<Exchange<R>> exchanges;
+    /** Request contexts; the pool is built in {@link #preallocate} before the thread starts (Thread.start publishes it). */
+    private final ExchangePool<R> exchanges;
 
     private final WorkerCounters counters = new WorkerCounters();
+    private final StageRunner<R> runner;
 
     /** How long a worker with I/O waits in select when it parks; a wakeup ends the wait sooner. */
     private static final long IO_PARK_NANOS = 10_000_000L;
@@ -101,21 +79,17 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxFreeExchanges, final int sampleEvery,
         final String threadName)
     {
-        this.sampleMask = sampleEvery - 1;
         this.index = index;
         this.runtime = runtime;
-        this.stages = runtime.stages();
-        this.ring = RingBuffer.createMultiProducer(InboxEvent::new, ringSize);
-        this.poller = ring.newPoller();
-        this.consumed = poller.getSequence();
-        this.ring.addGatingSequences(consumed);
+        this.inbox = new Inbox(ringSize);
         this.idle = idle;
         this.emptyTurnsBeforePark = emptyTurnsBeforePark;
-        this.lane = new Lane(stages.length, runsStage);
+        this.lane = new Lane(runtime.stages().length, runsStage);
         this.batchSizes = new SingleWriterRecorder(1, Math.max(2, ringSize), 2);
-        this.maxFreeExchanges = maxFreeExchanges;
         this.thread = new Thread(this, threadName);
         this.thread.setDaemon(true);
+        this.exchanges = new ExchangePool<>(runtime, thread, maxFreeExchanges);
+        this.runner = new StageRunner<>(this, runtime, lane, counters, sampleEvery);
     }
 
     int index()
@@ -217,7 +191,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         batchCount = 0;
         try
         {
-            poller.poll(this);
+            inbox.poll(this);
         }
         catch (final Exception ex)
         {
@@ -257,9 +231,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             idle.idle();
             return;
         }
-        // Volatile store then load of the cursor: the StoreLoad a producer's publish-fence-load pairs with.
-        PARKING.setVolatile(this, 1);
-        if (ring.getCursor() == consumed.get() && (boolean)RUNNING.getVolatile(this))
+        if (inbox.announceParking() && (boolean)RUNNING.getVolatile(this))
         {
             // The pool's sweep runs here, on the owner's idle turn: no lock, no hot-path cost.
             final long now = System.nanoTime();
@@ -278,7 +250,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 idle.idle();
             }
         }
-        PARKING.setOpaque(this, 0);
+        inbox.clearParking();
     }
 
     @Override
@@ -298,166 +270,27 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             case InboxEvent.SUBMIT ->
             {
                 counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
-                final Exchange<R> exchange = takeExchange();
+                final Exchange<R> exchange = exchanges.take();
                 @SuppressWarnings("unchecked")
                 final R r = (R)request;
                 exchange.start(r, this);
-                run(exchange, stage);
+                runner.run(exchange, stage);
             }
             case InboxEvent.CONTINUE ->
             {
                 carried.home = this;
-                run(carried, stage);
+                runner.run(carried, stage);
             }
-            case InboxEvent.RESUME -> resume(carried);
+            case InboxEvent.RESUME -> runner.resume(carried);
             default -> runtime.internalError(new IllegalStateException("unknown inbox event kind " + kind));
         }
         return true;
     }
 
-    /**
-     * Runs {@code exchange} from {@code stageIndex} on, inline, until it completes, parks or leaves
-     * this thread. The hot path: no allocation, no lock, no logging.
-     */
-    void run(final Exchange<R> exchange, final int stageIndex)
-    {
-        int s = stageIndex;
-        // One request in every sampleMask + 1 is timed, stage by stage; the others are only counted.
-        final boolean timed = (++runs & sampleMask) == 0;
-        long start = timed ? System.nanoTime() : 0L;
-        for (;;)
-        {
-            final StageDef<R> def = stages[s];
-            int partition = -1;
-            if (def.kind == StageDef.PARTITIONED)
-            {
-                partition = def.partitionOf(exchange.request);
-                final Worker<R> owner = runtime.ownerOf(partition);
-                if (owner != this)
-                {
-                    hop(owner, exchange, s);
-                    return;
-                }
-            }
-            else if (def.kind == StageDef.PINNED)
-            {
-                final int target = def.key.applyAsInt(exchange.request);
-                if (target != index)
-                {
-                    final Worker<R> owner = runtime.worker(target);
-                    if (owner == null)
-                    {
-                        failStage(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
-                            target + " but the pipeline has workers 0 to " + (runtime.workerCount() - 1)));
-                        return;
-                    }
-                    hop(owner, exchange, s);
-                    return;
-                }
-            }
-            else if (def.kind == StageDef.BLOCKING)
-            {
-                runtime.blockingPool(s).submit(exchange, s, this);
-                return;
-            }
-
-            exchange.beginDispatch(s, partition);
-            final Outcome outcome;
-            try
-            {
-                outcome = def.handler.handle(exchange.request, exchange);
-            }
-            catch (final Throwable ex)
-            {
-                lane.recordError(s, timed ? System.nanoTime() - start : Lane.UNTIMED);
-                if (exchange.suspendedInThisDispatch && !exchange.cancelSuspension())
-                {
-                    // A resumer already took it: the request continues from the resume event.
-                    runtime.stageErrorLog(s).error("threw after its suspension was resumed; the exception is ignored", ex);
-                    return;
-                }
-                failStage(exchange, s, ex);
-                return;
-            }
-            if (timed)
-            {
-                final long now = System.nanoTime();
-                lane.record(s, now - start);
-                start = now;
-            }
-            else
-            {
-                lane.record(s, Lane.UNTIMED);
-            }
-
-            final int next = runtime.nextStage(exchange, def, outcome, lane);
-            if (next >= 0)
-            {
-                s = next;
-            }
-            else
-            {
-                if (next == PipelineRuntime.COMPLETE)
-                {
-                    complete(exchange);
-                }
-                return;
-            }
-        }
-    }
-
-    private void resume(final Exchange<R> exchange)
-    {
-        exchange.home = this;
-        final Outcome outcome = exchange.resumeOutcome;
-        exchange.resumeOutcome = null;
-        if (outcome == null || outcome.kind() == Outcome.Kind.DONE)
-        {
-            complete(exchange); // carries exchange.error, if any
-        }
-        else
-        {
-            run(exchange, outcome.target().index());
-        }
-    }
-
-    private void failStage(final Exchange<R> exchange, final int stage, final Throwable error)
-    {
-        runtime.stageErrorLog(stage).error("threw", error);
-        exchange.error = error;
-        complete(exchange);
-    }
-
+    /** Completes {@code exchange} on this worker's thread. */
     void complete(final Exchange<R> exchange)
     {
-        if (exchange.holdsAnything())
-        {
-            runtime.abandonedResources(exchange, lane);
-        }
-        final Throwable error = exchange.error;
-        runtime.notifyComplete(exchange.request, error);
-        if (error == null)
-        {
-            counters.add(WorkerCounters.COMPLETED, 1);
-        }
-        else
-        {
-            counters.add(WorkerCounters.FAILED, 1);
-        }
-        recycle(exchange);
-        runtime.releaseInFlight();
-    }
-
-    private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage)
-    {
-        counters.add(WorkerCounters.PUBLISHES_SENT, 1);
-        if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage))
-        {
-            // Impossible while maxInFlight <= ringSize / 2; fail loudly rather than lose the request.
-            exchange.error = new IllegalStateException("inbox of worker " + owner.index +
-                " was full on an internal hop: the in-flight bound was broken; please report this");
-            complete(exchange);
-        }
+        runner.complete(exchange);
     }
 
     /**
@@ -467,24 +300,13 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      */
     boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage)
     {
-        final long sequence;
-        try
-        {
-            sequence = ring.tryNext();
-        }
-        catch (final InsufficientCapacityException ex)
+        if (!inbox.tryPublish(kind, request, exchange, stage))
         {
             return false;
         }
-        final InboxEvent event = ring.get(sequence);
-        event.kind = kind;
-        event.stage = stage;
-        event.request = request;
-        event.exchange = exchange;
-        ring.publish(sequence);
-        if (Thread.currentThread() != thread)
+        if (Thread.currentThread() != thread && inbox.claimWake())
         {
-            wakeIfParking();
+            wake();
         }
         return true;
     }
@@ -507,7 +329,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             {
                 exchange.error = new IllegalStateException("inbox of worker " + index +
                     " was full on a resume: the in-flight bound was broken; please report this");
-                resume(exchange);
+                runner.resume(exchange);
                 return;
             }
             Thread.onSpinWait();
@@ -519,37 +341,17 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         counters.add(WorkerCounters.PUBLISHES_SENT, 1);
     }
 
-    private void wakeIfParking()
+    /** Wakes this worker after a producer won its parking announcement. */
+    private void wake()
     {
-        // The publish above is a release store; without this fence the load below could be
-        // reordered before it and miss a worker that announced parking after we looked.
-        VarHandle.fullFence();
-        if ((int)PARKING.getVolatile(this) == 1 && PARKING.compareAndSet(this, 1, 0))
+        if (io != null)
         {
-            WAKES.getAndAdd(this, 1L);
-            if (io != null)
-            {
-                io.wakeup();
-            }
-            else
-            {
-                LockSupport.unpark(thread);
-            }
+            io.wakeup();
         }
-    }
-
-    private Exchange<R> takeExchange()
-    {
-        final Exchange<R> exchange = exchanges.acquire();
-        exchange.origin = exchanges;
-        return exchange;
-    }
-
-    private void recycle(final Exchange<R> exchange)
-    {
-        final LookasidePool<Exchange<R>> origin = exchange.origin;
-        exchange.clear();
-        origin.release(exchange);
+        else
+        {
+            LockSupport.unpark(thread);
+        }
     }
 
     /**
@@ -558,13 +360,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      */
     void preallocate(final int count)
     {
-        final int floor = Math.min(count, maxFreeExchanges);
-        exchanges = LookasidePool.<Exchange<R>>builder(thread.getName() + "-contexts", () -> new Exchange<>(runtime))
-            .owner(thread)
-            .maxIdle(maxFreeExchanges)
-            .preallocate(floor)
-            .returnQueueCapacity(Math.max(16, maxFreeExchanges))
-            .build();
+        exchanges.preallocate(count);
     }
 
     /**
@@ -581,18 +377,17 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      */
     PoolStats contextPoolStats()
     {
-        final LookasidePool<Exchange<R>> pool = exchanges;
-        return pool == null ? new PoolStats(thread.getName() + "-contexts", 0, 0, 0, 0, 0, 0, 0, 0, 0) : pool.stats();
+        return exchanges.stats();
     }
 
     long ringDepth()
     {
-        return Math.max(0, ring.getCursor() - consumed.get());
+        return inbox.depth();
     }
 
     int ringCapacity()
     {
-        return ring.getBufferSize();
+        return inbox.capacity();
     }
 
     long counter(final int counter)
@@ -602,7 +397,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     long wakes()
     {
-        return (long)WAKES.getVolatile(this);
+        return inbox.wakes();
     }
 
     void drainBatchSizes(final Histogram into)

@@ -1,0 +1,83 @@
+package io.millrace.net;
+
+import java.util.Arrays;
+
+/**
+ * The connections one worker's transport has open, in a dense array. Each connection knows its
+ * {@link Connection#slot}, so removal is a swap with the last entry and the timeout sweep is a
+ * plain scan, with no allocation per connection or per sweep.
+ *
+ * <p>Threading: owned by the transport's worker thread; nothing here is shared.
+ */
+final class ConnectionTable
+{
+    private Connection[] connections = new Connection[16];
+    private int count;
+
+    /**
+     * @return open connections
+     */
+    int size()
+    {
+        return count;
+    }
+
+    /**
+     * @return the connection in the last occupied slot; only while {@link #size()} is positive
+     */
+    Connection last()
+    {
+        return connections[count - 1];
+    }
+
+    void add(final Connection connection)
+    {
+        if (count == connections.length)
+        {
+            connections = Arrays.copyOf(connections, connections.length * 2);
+        }
+        connection.slot = count;
+        connections[count++] = connection;
+    }
+
+    /** Removes {@code c}, which must be in the table, by moving the last connection into its slot. */
+    void remove(final Connection c)
+    {
+        final int slot = c.slot;
+        final Connection last = connections[--count];
+        connections[slot] = last;
+        last.slot = slot;
+        connections[count] = null;
+        c.slot = -1;
+    }
+
+    /**
+     * Closes, through {@code transport}, every connection past its read deadline or idle for
+     * {@code idleTimeout}. Scans from the end, so the swap-removal of a closed connection moves only
+     * an entry already looked at.
+     *
+     * @param now         the transport's clock
+     * @param idleTimeout idle limit in nanoseconds, or 0 for none
+     * @param transport   the owner, which closes and counts
+     * @return connections closed
+     */
+    int expire(final long now, final long idleTimeout, final WorkerTransport transport)
+    {
+        int closed = 0;
+        for (int i = count - 1; i >= 0; i--)
+        {
+            final Connection c = connections[i];
+            if (c.readDeadlineNanos != 0 && now - c.readDeadlineNanos >= 0)
+            {
+                transport.close(c, TransportCounters.READ_TIMEOUTS);
+                closed++;
+            }
+            else if (idleTimeout > 0 && now - c.lastActivityNanos >= idleTimeout)
+            {
+                transport.close(c, TransportCounters.IDLE_TIMEOUTS);
+                closed++;
+            }
+        }
+        return closed;
+    }
+}

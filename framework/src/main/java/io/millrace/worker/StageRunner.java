@@ -1,0 +1,187 @@
+package io.millrace.worker;
+
+import io.millrace.stage.Outcome;
+
+/**
+ * Runs a request through the stages on its worker: inline stage after inline stage until it
+ * completes, parks, or must cross to another thread, which costs exactly one publish into the
+ * other worker's inbox.
+ *
+ * <p>Threading: one per {@link Worker}, used only by that worker's thread. The lane and counters
+ * it writes are the worker's, read by metrics from other threads through their own protocols.
+ *
+ * @param <R> the request type
+ */
+final class StageRunner<R>
+{
+    private final Worker<R> worker;
+    private final PipelineRuntime<R> runtime;
+    private final StageDef<R>[] stages;
+    private final Lane lane;
+    private final WorkerCounters counters;
+    private final long sampleMask;
+    private long runs;
+
+    /**
+     * @param worker      the worker whose thread runs the requests
+     * @param runtime     the pipeline
+     * @param lane        the worker's per-stage counters and service times
+     * @param counters    the worker's counters
+     * @param sampleEvery time one request in this many (a power of two)
+     */
+    StageRunner(final Worker<R> worker, final PipelineRuntime<R> runtime, final Lane lane, final WorkerCounters counters,
+        final int sampleEvery)
+    {
+        this.worker = worker;
+        this.runtime = runtime;
+        this.stages = runtime.stages();
+        this.lane = lane;
+        this.counters = counters;
+        this.sampleMask = sampleEvery - 1;
+    }
+
+    /**
+     * Runs {@code exchange} from {@code stageIndex} on, inline, until it completes, parks or leaves
+     * this thread. The hot path: no allocation, no lock, no logging.
+     */
+    void run(final Exchange<R> exchange, final int stageIndex)
+    {
+        int s = stageIndex;
+        // One request in every sampleMask + 1 is timed, stage by stage; the others are only counted.
+        final boolean timed = (++runs & sampleMask) == 0;
+        long start = timed ? System.nanoTime() : 0L;
+        for (;;)
+        {
+            final StageDef<R> def = stages[s];
+            int partition = -1;
+            if (def.kind == StageDef.PARTITIONED)
+            {
+                partition = def.partitionOf(exchange.request);
+                final Worker<R> owner = runtime.ownerOf(partition);
+                if (owner != worker)
+                {
+                    hop(owner, exchange, s);
+                    return;
+                }
+            }
+            else if (def.kind == StageDef.PINNED)
+            {
+                final int target = def.key.applyAsInt(exchange.request);
+                if (target != worker.index())
+                {
+                    final Worker<R> owner = runtime.worker(target);
+                    if (owner == null)
+                    {
+                        failStage(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
+                            target + " but the pipeline has workers 0 to " + (runtime.workerCount() - 1)));
+                        return;
+                    }
+                    hop(owner, exchange, s);
+                    return;
+                }
+            }
+            else if (def.kind == StageDef.BLOCKING)
+            {
+                runtime.blockingPool(s).submit(exchange, s, worker);
+                return;
+            }
+
+            exchange.beginDispatch(s, partition);
+            final Outcome outcome;
+            try
+            {
+                outcome = def.handler.handle(exchange.request, exchange);
+            }
+            catch (final Throwable ex)
+            {
+                lane.recordError(s, timed ? System.nanoTime() - start : Lane.UNTIMED);
+                if (exchange.suspendedInThisDispatch && !exchange.cancelSuspension())
+                {
+                    // A resumer already took it: the request continues from the resume event.
+                    runtime.stageErrorLog(s).error("threw after its suspension was resumed; the exception is ignored", ex);
+                    return;
+                }
+                failStage(exchange, s, ex);
+                return;
+            }
+            if (timed)
+            {
+                final long now = System.nanoTime();
+                lane.record(s, now - start);
+                start = now;
+            }
+            else
+            {
+                lane.record(s, Lane.UNTIMED);
+            }
+
+            final int next = runtime.nextStage(exchange, def, outcome, lane);
+            if (next >= 0)
+            {
+                s = next;
+            }
+            else
+            {
+                if (next == PipelineRuntime.COMPLETE)
+                {
+                    complete(exchange);
+                }
+                return;
+            }
+        }
+    }
+
+    void resume(final Exchange<R> exchange)
+    {
+        exchange.home = worker;
+        final Outcome outcome = exchange.resumeOutcome;
+        exchange.resumeOutcome = null;
+        if (outcome == null || outcome.kind() == Outcome.Kind.DONE)
+        {
+            complete(exchange); // carries exchange.error, if any
+        }
+        else
+        {
+            run(exchange, outcome.target().index());
+        }
+    }
+
+    private void failStage(final Exchange<R> exchange, final int stage, final Throwable error)
+    {
+        runtime.stageErrorLog(stage).error("threw", error);
+        exchange.error = error;
+        complete(exchange);
+    }
+
+    void complete(final Exchange<R> exchange)
+    {
+        if (exchange.holdsAnything())
+        {
+            runtime.abandonedResources(exchange, lane);
+        }
+        final Throwable error = exchange.error;
+        runtime.notifyComplete(exchange.request, error);
+        if (error == null)
+        {
+            counters.add(WorkerCounters.COMPLETED, 1);
+        }
+        else
+        {
+            counters.add(WorkerCounters.FAILED, 1);
+        }
+        ExchangePool.recycle(exchange);
+        runtime.releaseInFlight();
+    }
+
+    private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage)
+    {
+        counters.add(WorkerCounters.PUBLISHES_SENT, 1);
+        if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage))
+        {
+            // Impossible while maxInFlight <= ringSize / 2; fail loudly rather than lose the request.
+            exchange.error = new IllegalStateException("inbox of worker " + owner.index() +
+                " was full on an internal hop: the in-flight bound was broken; please report this");
+            complete(exchange);
+        }
+    }
+}

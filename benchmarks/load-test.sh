@@ -40,7 +40,7 @@ for path in /hello /files/64k.bin /kv/bench; do
 done
 
 sleep 3 # let idle turns sweep and drain cross-thread returns
-live=$(curl -fs "http://127.0.0.1:$PORT/metrics" | awk '/^millrace_pool_live\{pool="[^"]*-chunks"\}/ { s += $2 } END { print s + 0 }')
+live=$(curl -fs "http://127.0.0.1:$PORT/metrics" | awk '/^millrace_pool_live\{pool="chunks"/ { s += $2 } END { print s + 0 }')
 echo "== pooled chunks still in use after the load: $live"
 kill -TERM "$server"; wait "$server"; status=$?
 echo "== server exit status after SIGTERM: $status"

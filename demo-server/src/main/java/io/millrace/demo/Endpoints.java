@@ -4,9 +4,7 @@ import io.millrace.demo.http.HttpDate;
 import io.millrace.demo.http.PrometheusText;
 import io.millrace.demo.http.StaticFiles;
 import io.millrace.demo.http.StatsPage;
-import io.millrace.memory.PoolStats;
 import io.millrace.metrics.MetricsSnapshot;
-import io.millrace.metrics.WorkerMetrics;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
 
@@ -16,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -170,7 +167,7 @@ final class Endpoints
     {
         final MetricsSnapshot snapshot = service.pipeline().metrics();
         final StringBuilder out = new StringBuilder(16 * 1024);
-        PrometheusText.render(snapshot, pools(snapshot), out);
+        PrometheusText.render(snapshot, Map.of(), out); // each worker's pools come with its metrics
         TransportText.render(service.transportStats(), out);
         x.respond(200, PrometheusText.CONTENT_TYPE, out.toString().getBytes(StandardCharsets.UTF_8));
         return respond;
@@ -180,20 +177,9 @@ final class Endpoints
     Outcome stats(final HttpExchange x, final Outcome respond)
     {
         final MetricsSnapshot snapshot = service.pipeline().metrics();
-        final String html = StatsPage.render(snapshot, pools(snapshot), null);
+        final String html = StatsPage.render(snapshot, Map.of(), null);
         x.respond(200, "text/html; charset=utf-8", html.getBytes(StandardCharsets.UTF_8));
         return respond;
-    }
-
-    private static Map<String, PoolStats> pools(final MetricsSnapshot snapshot)
-    {
-        final Map<String, PoolStats> pools = new LinkedHashMap<>();
-        for (final WorkerMetrics w : snapshot.workers())
-        {
-            // Context pools come with the worker metrics; the buffer chunk pools are added here.
-            pools.put(w.bufferChunks().name(), w.bufferChunks());
-        }
-        return pools;
     }
 
     static void closeQuietly(final FileChannel file)

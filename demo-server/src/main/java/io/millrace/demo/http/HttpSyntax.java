@@ -1,5 +1,7 @@
 package io.millrace.demo.http;
 
+import java.util.Arrays;
+
 /**
  * Byte classes and small scanners of RFC 9110/9112, shared by the request parser and the chunked
  * decoder. Tables rather than branches because the parser asks per byte.
@@ -29,7 +31,7 @@ final class HttpSyntax
         {
             TCHAR[c] = true;
         }
-        java.util.Arrays.fill(HEX, (byte)-1);
+        Arrays.fill(HEX, (byte)-1);
         for (int c = 0; c < 10; c++)
         {
             HEX['0' + c] = (byte)c;

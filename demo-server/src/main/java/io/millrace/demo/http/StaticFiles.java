@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -21,10 +22,11 @@ import java.util.Locale;
  * malformed percent-encoding or UTF-8; an encoded {@code /} ({@code %2F}) or NUL ({@code %00}); a
  * backslash, raw or encoded; any control character; an empty segment (so no absolute path and no
  * {@code //}); a {@code .} or {@code ..} segment, raw or after decoding ({@code %2e%2E}). A path
- * ending in {@code /} names a directory. Then the file system decides, with every symbolic link
- * followed: a path whose real location is outside the root is 403 (a link that leads out is never
- * served, wherever on the path it is); a missing file, a directory or anything else that is not a
- * regular file is 404; an unreadable file is 403. Links that stay inside the root are followed.
+ * ending in {@code /} names a directory (404). Then the file system decides. Symbolic links whose
+ * real target is inside the root are followed; a path through a link that leads out is 403,
+ * wherever on the path the link is and even if the path comes back in further on. A missing file,
+ * a dangling link, a directory or anything else that is not a regular file is 404; an unreadable
+ * file is 403.
  *
  * <p>{@link Resolution#file()} is the real path (no links left in it) at the time of the call;
  * if the tree can change under the server, open it with {@code LinkOption.NOFOLLOW_LINKS}. Thread-safe.
@@ -121,6 +123,11 @@ public final class StaticFiles
         final Path real;
         try
         {
+            final int status = checkLinks(candidate);
+            if (status != 200)
+            {
+                return status == 403 ? FORBIDDEN : NOT_FOUND;
+            }
             real = candidate.toRealPath();
         }
         catch (final NoSuchFileException e)
@@ -144,6 +151,38 @@ public final class StaticFiles
             return NOT_FOUND;
         }
         return Files.isReadable(real) ? new Resolution(200, real) : FORBIDDEN;
+    }
+
+    /**
+     * Checks each symbolic link on the way from the root to {@code candidate}: one that leads out of
+     * the root is refused even if the path comes back in later, so that what is served never
+     * depends on a part of the file system outside the root.
+     *
+     * @return 200 if every link on the path stays inside, 403 if one leads out, 404 if one dangles
+     */
+    private int checkLinks(final Path candidate) throws IOException
+    {
+        Path step = root;
+        for (final Path name : root.relativize(candidate))
+        {
+            step = step.resolve(name);
+            if (Files.isSymbolicLink(step))
+            {
+                if (!Files.exists(step))
+                {
+                    return 404;
+                }
+                if (!step.toRealPath().startsWith(root))
+                {
+                    return 403;
+                }
+            }
+            else if (!Files.exists(step, LinkOption.NOFOLLOW_LINKS))
+            {
+                return 404;
+            }
+        }
+        return 200;
     }
 
     /**

@@ -112,6 +112,8 @@ class HttpRequestParserErrorsTest
             arguments(400, CHUNKED_POST + "5 \r\nhello\r\n0\r\n\r\n"),
             arguments(400, CHUNKED_POST + "5;a\u0000b\r\nhello\r\n0\r\n\r\n"),
             arguments(400, CHUNKED_POST + "5\r\nhelloX\r\n0\r\n\r\n"),
+            arguments(400, CHUNKED_POST + "5\r\nhelloX\n0\r\n\r\n"),
+            arguments(400, CHUNKED_POST + "5\r\nhello\rX0\r\n\r\n"),
             arguments(400, CHUNKED_POST + "5\r\nhello\n0\r\n\r\n"),
             arguments(400, CHUNKED_POST + "5\r\nhello\r0\r\n\r\n"),
             arguments(400, CHUNKED_POST + "3\r\nhello\r\n0\r\n\r\n"),

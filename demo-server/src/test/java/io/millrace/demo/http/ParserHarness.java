@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** Feeds requests to a parser whole, split at every position, or one byte at a time. */
 final class ParserHarness
@@ -41,7 +41,7 @@ final class ParserHarness
             {
                 return new int[] {result, i + (one.hasRemaining() ? 0 : 1)};
             }
-            assertTrue(!one.hasRemaining(), "NEED_MORE must consume the byte at " + i);
+            assertFalse(one.hasRemaining(), "NEED_MORE must consume the byte at " + i);
         }
         return new int[] {HttpRequestParser.NEED_MORE, bytes.length};
     }

@@ -77,10 +77,20 @@ final class Endpoints
                 }
             }
             final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+            final long size;
+            try
+            {
+                size = channel.size();
+            }
+            catch (final IOException ex)
+            {
+                closeQuietly(channel);
+                throw ex;
+            }
             x.status = 200;
             x.contentType = StaticFiles.contentType(file);
             x.file = channel;
-            x.fileLength = channel.size();
+            x.fileLength = size;
             x.extraHeaders = "Last-Modified: " + lastModified + "\r\n";
         }
         catch (final IOException ex)
@@ -93,7 +103,7 @@ final class Endpoints
     /**
      * {@code GET|PUT|DELETE /kv/{key}}: partitioned by key, so this runs on the partition's owner
      * worker and the partition's map needs no lock. Guarded: it runs off the connection's worker,
-     * where a thrown exception could not be answered, so failures become a 500 here.
+     * where a thrown exception could not be answered, so every failure (Errors too) becomes a 500 here.
      */
     Outcome kv(final HttpExchange x, final StageContext ctx, final Outcome respond)
     {
@@ -134,7 +144,7 @@ final class Endpoints
                 }
             }
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
             x.respond(500, TEXT, HttpStages.text("internal error\n"));
         }

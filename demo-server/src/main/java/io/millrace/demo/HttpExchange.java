@@ -21,7 +21,12 @@ final class HttpExchange
     enum Route { NONE, HELLO, FILES, KV, METRICS, STATS, SLOW }
 
     final Connection connection;
+    /** The connection's worker thread, where the exchange starts and ends every request. */
+    final Thread ownerThread;
     final HttpRequestParser parser;
+
+    /** Set once a response that closes the connection is queued: nothing after it is parsed. */
+    boolean closing;
 
     /** True from submit until the response is queued. Owned by the connection's worker. */
     boolean inPipeline;
@@ -50,9 +55,10 @@ final class HttpExchange
     boolean close;
     boolean headOnly;
 
-    HttpExchange(final Connection connection, final int maxHeaderBytes, final int maxBodyBytes)
+    HttpExchange(final Connection connection, final Thread ownerThread, final int maxHeaderBytes, final int maxBodyBytes)
     {
         this.connection = connection;
+        this.ownerThread = ownerThread;
         this.parser = new HttpRequestParser(maxHeaderBytes, maxBodyBytes);
     }
 

@@ -38,6 +38,7 @@ import java.time.Duration;
 public final class HttpService implements ConnectionHandler, AutoCloseable
 {
     private static final Logger ACCESS = LoggerFactory.getLogger("io.millrace.demo.access");
+    private static final Logger LOG = LoggerFactory.getLogger(HttpService.class);
 
     private final DemoConfig config;
     private final TcpServer server;
@@ -163,7 +164,7 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
     @Override
     public void onOpen(final Connection connection)
     {
-        connection.attach(new HttpExchange(connection, config.maxHeaderBytes(), config.maxBodyBytes()));
+        connection.attach(new HttpExchange(connection, Thread.currentThread(), config.maxHeaderBytes(), config.maxBodyBytes()));
     }
 
     @Override
@@ -174,6 +175,17 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
         {
             dispatch(x);
         }
+    }
+
+    @Override
+    public void onInputEnded(final Connection connection)
+    {
+        final HttpExchange x = (HttpExchange)connection.attachment();
+        if (!x.inPipeline)
+        {
+            connection.closeAfterFlush(); // anything buffered was a partial request: it can never complete
+        }
+        // else: the listener closes once the request in the pipeline is answered
     }
 
     @Override
@@ -190,7 +202,7 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
     private void dispatch(final HttpExchange x)
     {
         final Connection c = x.connection;
-        if (!c.isOpen() || c.inbound().readableBytes() == 0 || !c.isWritable())
+        if (!c.isOpen() || x.closing || c.inbound().readableBytes() == 0 || !c.isWritable())
         {
             return; // nothing to parse, or the peer must first drain what we queued (onWritable resumes)
         }
@@ -209,33 +221,51 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
     }
 
     /**
-     * The completion listener: runs on the worker that completed the request, which is the
-     * connection's worker for every request that reached respond (respond is pinned there), and
-     * for one whose parse found no whole request yet.
+     * The completion listener. Every stage that can complete a request runs on the connection's
+     * worker (parse and respond are pinned there, route and the inline handlers follow parse,
+     * blocking stages come home to it, and kv, which runs on a partition owner, catches everything
+     * and always continues to respond), so this runs on the connection's worker too; the check
+     * below only guards against a future stage breaking that rule.
      */
     private void completed(final HttpExchange x, final Throwable error)
     {
         final Connection c = x.connection;
-        if (error != null)
+        if (Thread.currentThread() != x.ownerThread)
         {
-            // Stages other than kv run on the connection's worker; kv never throws (it is guarded).
-            try
+            LOG.error("request on {} completed on {}, off the connection's worker; it is abandoned to the idle timeout",
+                c, Thread.currentThread().getName(), error);
+            return;
+        }
+        try
+        {
+            if (error != null && c.isOpen())
             {
                 x.clear();
                 x.respond(500, "text/plain; charset=utf-8", HttpStages.text("internal error\n"));
                 x.close = true;
                 stages.send(x, c.allocator());
             }
-            catch (final IllegalStateException wrongThread)
-            {
-                // Not on the connection's worker: the idle timeout will close it.
-            }
         }
-        x.inPipeline = false;
+        catch (final RuntimeException ex)
+        {
+            c.close(); // even the 500 could not be built (out of buffers): give up on this connection
+        }
+        finally
+        {
+            x.inPipeline = false;
+        }
+        // Pipelined requests already buffered were handled by respond looping back to parse; here
+        // only what remains to decide: reading, or closing a connection whose peer stopped sending.
         if (c.isOpen())
         {
-            c.resumeReading();
-            dispatch(x); // the next pipelined request, if its bytes are here
+            if (c.inputEnded() && c.inbound().readableBytes() == 0)
+            {
+                c.closeAfterFlush();
+            }
+            else
+            {
+                c.resumeReading();
+            }
         }
     }
 

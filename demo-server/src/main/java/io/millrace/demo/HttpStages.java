@@ -12,6 +12,7 @@ import io.millrace.stage.StageContext;
 import io.millrace.stage.StageRef;
 
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -33,6 +34,7 @@ final class HttpStages
     private final StageRef<HttpExchange> metrics;
     private final StageRef<HttpExchange> stats;
     private final StageRef<HttpExchange> respond;
+    private StageRef<HttpExchange> parse;
     /** One scratch buffer per worker for encoding response heads; index = worker index. */
     private final ByteBuffer[] heads;
 
@@ -60,6 +62,7 @@ final class HttpStages
 
     void handleAll(final PipelineBuilder<HttpExchange> b, final StageRef<HttpExchange> parse)
     {
+        this.parse = parse;
         final Outcome toRespond = Outcome.next(respond);
         b.handle(parse, (x, ctx) -> parse(x))
             .handle(route, (x, ctx) -> route(x))
@@ -210,39 +213,67 @@ final class HttpStages
     private Outcome respond(final HttpExchange x, final StageContext ctx)
     {
         send(x, ctx.allocator());
+        final Connection c = x.connection;
+        if (!x.closing && c.isOpen() && c.isWritable() && c.inbound().readableBytes() > 0)
+        {
+            // The next pipelined request is already here: parse it in this same dispatch, no new
+            // submission, so it neither queues behind the ring nor needs a second in-flight slot.
+            return Outcome.next(parse);
+        }
         return Outcome.done();
     }
 
-    /** Writes x's response to its connection; on the connection's worker. */
+    /**
+     * Writes x's response to its connection; on the connection's worker. If the response cannot
+     * be built (no chunk to be had) everything taken is released and the exception propagates.
+     */
     void send(final HttpExchange x, final BufferAllocator allocator)
     {
         final Connection c = x.connection;
         final boolean close = x.close || !x.keepAlive;
-        final long length = x.file != null ? x.fileLength : x.bodyLength;
+        final FileChannel file = x.file;
+        x.file = null;
+        // 304 and 204 carry no Content-Length of their own body (RFC 9110 8.6): -1 omits the header.
+        final long length = x.status == 304 ? -1 : file != null ? x.fileLength : x.bodyLength;
         final ByteBuffer head = heads[c.workerIndex()];
         head.clear();
         ResponseEncoder.head(head, x.status, x.contentType, length, close, x.extraHeaders);
         head.flip();
         final BufferChain out = allocator.newChain();
-        append(out, allocator, head);
-        if (!x.headOnly && x.body != null && x.bodyLength > 0)
+        try
         {
-            append(out, allocator, ByteBuffer.wrap(x.body, 0, x.bodyLength));
+            append(out, allocator, head);
+            if (!x.headOnly && x.body != null && x.bodyLength > 0)
+            {
+                append(out, allocator, ByteBuffer.wrap(x.body, 0, x.bodyLength));
+            }
         }
-        c.write(out);
-        if (x.file != null)
+        catch (final RuntimeException ex)
         {
-            if (x.headOnly || !c.isOpen())
+            out.release();
+            if (file != null)
             {
-                Endpoints.closeQuietly(x.file);
+                Endpoints.closeQuietly(file);
             }
-            else
-            {
-                c.sendFile(x.file, 0, x.fileLength);
-            }
-            x.file = null;
+            throw ex;
         }
-        service.logAccess(x, length);
+        if (close)
+        {
+            x.closing = true; // before writing: a pipelined request behind this one is never run
+        }
+        if (file != null && !x.headOnly)
+        {
+            c.sendFile(out, file, 0, x.fileLength); // head and body in one flush
+        }
+        else
+        {
+            c.write(out);
+            if (file != null)
+            {
+                Endpoints.closeQuietly(file);
+            }
+        }
+        service.logAccess(x, Math.max(0, length));
         if (close && c.isOpen())
         {
             c.closeAfterFlush();

@@ -164,6 +164,54 @@ class HttpProtocolTest
         }
     }
 
+    @Test
+    void nothingPipelinedBehindAClosingResponseIsRun() throws Exception
+    {
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            raw.send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" +
+                "PUT /kv/after-close HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx");
+            assertEquals(200, raw.read().status());
+            assertTrue(raw.closedByServer(), "closed after the Connection: close response");
+        }
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            raw.send("GET /kv/after-close HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(404, raw.read().status(), "the PUT pipelined behind the close never ran");
+        }
+    }
+
+    @Test
+    void aPeerThatHalfClosesStillGetsItsAnswers() throws Exception
+    {
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            raw.send("PUT /kv/half HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi" +
+                "GET /kv/half HTTP/1.1\r\nHost: t\r\n\r\n");
+            raw.socket.shutdownOutput(); // FIN after the requests; /kv runs on another worker meanwhile
+            assertEquals(201, raw.read().status());
+            final RawHttp.Response r = raw.read();
+            assertEquals(200, r.status());
+            assertEquals("hi", r.text());
+            assertTrue(raw.closedByServer(), "closed once the answers are written");
+        }
+    }
+
+    @Test
+    void pipelinedRequestsNeedNoExtraInFlightSlot() throws Exception
+    {
+        server.close();
+        server = new DemoServerFixture(root, Duration.ofSeconds(30), Duration.ofSeconds(10), 1);
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            raw.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n".repeat(8));
+            for (int i = 0; i < 8; i++)
+            {
+                assertEquals(200, raw.read().status(), "request " + i + " with an in-flight bound of 1");
+            }
+        }
+    }
+
     private void awaitInFlight(final long n) throws InterruptedException
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

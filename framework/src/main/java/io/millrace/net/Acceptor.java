@@ -26,6 +26,12 @@ final class Acceptor
     private final ServerSocketChannel listener;
     private final ManyToOneConcurrentArrayQueue<SocketChannel> handOffs;
     private boolean listenerClosed;
+    /**
+     * Set by this worker when it closes; read by the accepting worker before a hand-off. The
+     * listener closes when shutdown begins and this worker closes only after the drain, so a
+     * hand-off racing the close is not expected; the flag keeps late ones out of a dead queue.
+     */
+    private volatile boolean pendingClosed;
 
     /**
      * @param transport      the owner, which registers the channels
@@ -81,9 +87,9 @@ final class Acceptor
     /** Without SO_REUSEPORT: the accepting worker passes a channel to this one. Any thread. */
     boolean handOff(final SocketChannel channel)
     {
-        if (!handOffs.offer(channel))
+        if (pendingClosed || !handOffs.offer(channel))
         {
-            return false;
+            return false; // the acceptor registers or closes it itself
         }
         selector.wakeup();
         return true;
@@ -125,9 +131,10 @@ final class Acceptor
         }
     }
 
-    /** Closes the channels handed over but not yet taken. */
+    /** Closes the channels handed over but not yet taken; later hand-offs are refused. */
     void closePending()
     {
+        pendingClosed = true;
         SocketChannel pending;
         while ((pending = handOffs.poll()) != null)
         {

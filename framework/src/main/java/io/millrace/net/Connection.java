@@ -17,8 +17,10 @@ import java.util.ArrayDeque;
  * <p>Threading: every method must be called on the owning worker thread (the one that runs the
  * {@link ConnectionHandler} callbacks, and stages placed with
  * {@code Placement.onWorker(r -> r.connection().workerIndex())}); the others throw. The exceptions are
- * {@link #id()}, {@link #workerIndex()} and {@link #remoteAddress()}, which never change. No field
- * is shared, so nothing here takes a lock or a fence.
+ * {@link #id()}, {@link #workerIndex()} and {@link #remoteAddress()}, which never change. The
+ * plain getters ({@link #isOpen()}, {@link #isWritable()}, {@link #inputEnded()},
+ * {@link #pendingOutputBytes()}, {@link #attachment()}) do not check the thread, but what they
+ * return is only meaningful on the owner. No field is shared, so nothing here takes a lock or a fence.
  *
  * <p>Buffers: bytes read land in {@link #inbound()}, a chain of pooled chunks that the handler
  * consumes. {@link #write(BufferChain)} takes over a chain and sends it with gathering writes;
@@ -136,8 +138,8 @@ public final class Connection
     }
 
     /**
-     * @return true once the peer shut down its output; what was read before is still in
-     *         {@link #inbound()}
+     * @return true once the peer shut down its output (see {@link ConnectionHandler#onInputEnded});
+     *         what was read before is still in {@link #inbound()}
      */
     public boolean inputEnded()
     {
@@ -175,14 +177,37 @@ public final class Connection
      */
     public void sendFile(final FileChannel file, final long position, final long count)
     {
+        sendFile(null, file, position, count);
+    }
+
+    /**
+     * Queues {@code head} and then a file region, and sends them with one flush: a response head
+     * and its body never leave in two separate turns.
+     *
+     * @param head     bytes to send first, taken over like {@link #write(BufferChain)}; may be null
+     * @param file     an open file, handed over to the connection
+     * @param position where to start
+     * @param count    how many bytes
+     */
+    public void sendFile(final BufferChain head, final FileChannel file, final long position, final long count)
+    {
         owner.checkThread("sendFile()");
         if (!open)
         {
+            if (head != null)
+            {
+                head.release();
+            }
             closeQuietly(file);
             return;
         }
-        outbound.append(owner.allocator().fileRegion(file, position, count));
+        if (head != null)
+        {
+            outbound.append(head);
+            head.release();
+        }
         filesToClose.add(file);
+        outbound.append(owner.allocator().fileRegion(file, position, count));
         flush();
     }
 
@@ -262,24 +287,24 @@ public final class Connection
 
     // ------------------------------------------------------------------ the worker's side
 
-    /** Reads once; returns false if the connection closed. */
-    boolean onReadable(final int maxReadBytes) throws IOException
+    /**
+     * Reads once.
+     *
+     * @return bytes read, 0 if none (or no room), -1 when the peer's input ended with this read
+     */
+    long onReadable(final int maxReadBytes) throws IOException
     {
         final int room = maxReadBytes - (int)Math.min(Integer.MAX_VALUE, inbound.readableBytes());
         if (room <= 0)
         {
             updateInterest();
-            return true;
+            return 0;
         }
         final long n = inbound.readFrom(channel, owner.allocator(), room);
         if (n < 0)
         {
+            // The peer will send no more, but may still read: the handler decides when to close.
             inputEnded = true;
-            if (outbound.readableBytes() == 0 && inbound.readableBytes() == 0)
-            {
-                owner.close(this, 0);
-                return false;
-            }
             updateInterest();
         }
         else if (n > 0)
@@ -287,7 +312,7 @@ public final class Connection
             owner.counters().add(TransportCounters.BYTES_READ, n);
             lastActivityNanos = owner.now();
         }
-        return true;
+        return n;
     }
 
     /** Sends what the socket takes; closes on error or when a requested close is due. */
@@ -322,7 +347,7 @@ public final class Connection
             {
                 closeQuietly(filesToClose.poll());
             }
-            if (closeAfterFlush || (inputEnded && inbound.readableBytes() == 0))
+            if (closeAfterFlush)
             {
                 owner.close(this, 0);
                 return;
@@ -348,8 +373,10 @@ public final class Connection
         final int ops = (read ? SelectionKey.OP_READ : 0) | (pending > 0 ? SelectionKey.OP_WRITE : 0);
         if (ops != interest)
         {
-            if ((interest & SelectionKey.OP_READ) != 0 && !read && interest != NO_INTEREST && pending > 0)
+            final boolean capped = pending >= owner.maxPendingOutputBytes() || inbound.readableBytes() >= owner.maxInboundBytes();
+            if (interest != NO_INTEREST && (interest & SelectionKey.OP_READ) != 0 && !read && capped)
             {
+                // Backpressure, not a close or the end of input.
                 owner.counters().add(TransportCounters.READ_PAUSES, 1);
             }
             interest = ops;

@@ -31,6 +31,19 @@ public interface ConnectionHandler
     void onRead(Connection connection);
 
     /**
+     * The peer shut down its output (end of stream); bytes read before are in
+     * {@link Connection#inbound()} and {@link #onRead} has seen them. The connection stays open so
+     * that answers to what was read can still be sent: close it when they are. The default closes
+     * once queued output is sent, which suits a handler that answers synchronously in onRead.
+     *
+     * @param connection the connection whose input ended
+     */
+    default void onInputEnded(final Connection connection)
+    {
+        connection.closeAfterFlush();
+    }
+
+    /**
      * Queued output fell below the cap again after {@link Connection#isWritable()} had turned
      * false: a handler that held back work (such as the next pipelined request) can go on.
      *

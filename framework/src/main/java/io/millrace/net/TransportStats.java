@@ -7,7 +7,7 @@ package io.millrace.net;
  *
  * @param open                connections open now
  * @param accepted            connections accepted
- * @param refused             connections closed at once because the connection limit was reached
+ * @param refused             connections closed at once: over the connection limit, after intake stopped, or failing to register
  * @param closed              connections closed, for any reason
  * @param idleTimeouts        connections closed because nothing was read or written for the idle timeout
  * @param readTimeouts        connections closed because a read deadline passed (e.g. a slow request head)
@@ -15,7 +15,7 @@ package io.millrace.net;
  * @param ioErrors            connections closed because a read or write failed (e.g. reset by the peer)
  * @param bytesRead           bytes read from sockets
  * @param bytesWritten        bytes written to sockets, file regions included
- * @param readPauses          times reading from a connection was paused for backpressure
+ * @param readPauses          times reading from a connection paused for backpressure (queued output or unconsumed input at its cap)
  * @param pendingOutputBytes  bytes queued for writing now, over all connections
  * @param maxPendingOutputBytes the most bytes ever queued on one connection at once
  */

@@ -219,8 +219,10 @@ final class WorkerTransport implements WorkerIo
     {
         try
         {
-            if (!connection.onReadable(server.maxInboundBytes()))
+            final long n = connection.onReadable(server.maxInboundBytes());
+            if (n < 0)
             {
+                inputEnded(connection);
                 return;
             }
         }
@@ -275,6 +277,25 @@ final class WorkerTransport implements WorkerIo
         {
             counters.add(TransportCounters.HANDLER_ERRORS, 1);
             logError("onClose of " + c + " threw", ex);
+        }
+    }
+
+    private void inputEnded(final Connection connection)
+    {
+        try
+        {
+            if (connection.inbound().readableBytes() > 0)
+            {
+                server.handler().onRead(connection);
+            }
+            if (connection.isOpen())
+            {
+                server.handler().onInputEnded(connection);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            handlerFailed(connection, "onInputEnded", ex);
         }
     }
 

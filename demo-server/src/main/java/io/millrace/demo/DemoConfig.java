@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param maxHeaderBytes   request head limit (431 above it)
  * @param maxBodyBytes     request body limit (413 above it)
  * @param maxInFlight      requests in the pipeline at once (503 above it); 0 for the pipeline's default
+ * @param maxBufferMiB     the slab arena's cap in MiB (1 MiB slabs of 16 KiB chunks); above it a
+ *                         request that needs a buffer fails and its connection closes
  * @param accessLog        log one line per response
  */
 public record DemoConfig(
@@ -28,6 +30,7 @@ public record DemoConfig(
     int maxHeaderBytes,
     int maxBodyBytes,
     int maxInFlight,
+    int maxBufferMiB,
     boolean accessLog)
 {
     /** The flags, for {@code --help}. */
@@ -43,6 +46,7 @@ public record DemoConfig(
           --max-header-bytes N   request head limit, 431 above it (default 8192)
           --max-body-bytes N     request body limit, 413 above it (default 1048576)
           --max-in-flight N      requests in the pipeline at once, 503 above it (default 2048)
+          --max-buffer-mib N     pooled buffer memory at most, in MiB (default 64)
           --access-log           log every response (off by default)
           --help                 this text
 
@@ -67,6 +71,7 @@ public record DemoConfig(
         int maxHeader = 8192;
         int maxBody = 1 << 20;
         int maxInFlight = 0;
+        int maxBufferMiB = 64;
         boolean accessLog = false;
         for (int i = 0; i < args.length; i++)
         {
@@ -83,12 +88,13 @@ public record DemoConfig(
                 case "--max-header-bytes" -> maxHeader = number(args, ++i, flag, 256, 1 << 20);
                 case "--max-body-bytes" -> maxBody = number(args, ++i, flag, 0, 64 << 20);
                 case "--max-in-flight" -> maxInFlight = number(args, ++i, flag, 1, 1 << 20);
+                case "--max-buffer-mib" -> maxBufferMiB = number(args, ++i, flag, 1, 1 << 16);
                 case "--access-log" -> accessLog = true;
                 default -> throw new IllegalArgumentException("unknown flag '" + flag + "'; try --help");
             }
         }
         return new DemoConfig(new InetSocketAddress(host, port), workers, root, Duration.ofMillis(idleMs),
-            Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, accessLog);
+            Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, maxBufferMiB, accessLog);
     }
 
     private static String value(final String[] args, final int i, final String flag)

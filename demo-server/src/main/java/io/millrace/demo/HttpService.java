@@ -56,7 +56,13 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
             .maxConnections(config.maxConnections())
             .idleTimeout(config.idleTimeout())
             .build();
-        this.arena = SlabArena.builder().leakDetector(leaks).build();
+        // Chunks idle in one worker's pool are out of the other workers' reach until a sweep, so each
+        // worker keeps at most half of its share idle (and never more than 256); the rest goes back to
+        // the shared reserve at once.
+        final int chunks = config.maxBufferMiB() * 64;
+        this.arena = SlabArena.builder().chunkSize(16 * 1024).slabSize(1 << 20).maxSlabs(config.maxBufferMiB())
+            .maxIdleChunksPerAllocator(Math.max(1, Math.min(256, chunks / (2 * config.workers()))))
+            .leakDetector(leaks).build();
         final PipelineBuilder<HttpExchange> b = Pipeline.builder();
         final StageRef<HttpExchange> parse = b.stage("parse", Placement.onWorker(HttpExchange::workerIndex));
         final StageRef<HttpExchange> route = b.stage("route");

@@ -15,8 +15,14 @@ final class DemoServerFixture implements AutoCloseable
 
     DemoServerFixture(final Path root, final Duration idleTimeout, final Duration requestTimeout, final int maxInFlight)
     {
+        this(root, idleTimeout, requestTimeout, maxInFlight, 64);
+    }
+
+    DemoServerFixture(final Path root, final Duration idleTimeout, final Duration requestTimeout, final int maxInFlight,
+        final int maxBufferMiB)
+    {
         final DemoConfig config = new DemoConfig(new InetSocketAddress("127.0.0.1", 0), 2, root, idleTimeout, requestTimeout,
-            100, 8192, 64 * 1024, maxInFlight, false);
+            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, false);
         this.service = HttpService.start(config, leaks);
     }
 

@@ -187,7 +187,9 @@ final class Endpoints
     Outcome stats(final HttpExchange x, final Outcome respond)
     {
         final MetricsSnapshot snapshot = service.pipeline().metrics();
-        final String html = StatsPage.render(snapshot, Map.of(), null);
+        final String page = StatsPage.render(snapshot, Map.of(), null);
+        final int end = page.lastIndexOf("</body>");
+        final String html = end < 0 ? page : page.substring(0, end) + TransportText.html(service.transportStats()) + page.substring(end);
         x.respond(200, "text/html; charset=utf-8", html.getBytes(StandardCharsets.UTF_8));
         return respond;
     }

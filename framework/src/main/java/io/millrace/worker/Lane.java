@@ -8,8 +8,11 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The stage counters of one thread: count, errors and a service-time recorder for each stage that
- * can run on that thread. One writer (the owning worker or blocking thread), so recording needs no
- * atomic instruction; readers use opaque reads and the recorders' own interval swap.
+ * can run on that thread. One writer (the owning worker or blocking thread), so the counts are plain
+ * increments published with opaque stores; readers use opaque reads. A timed dispatch also records
+ * into an HdrHistogram {@code SingleWriterRecorder}, whose writer-reader phaser costs two atomic
+ * adds per record (and the dispatch two clock reads): that is what
+ * {@code PipelineBuilder.serviceTimeSampling} saves on the requests it does not time.
  */
 final class Lane
 {

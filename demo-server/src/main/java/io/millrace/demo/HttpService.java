@@ -75,9 +75,9 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
         final StageRef<HttpExchange> respond = b.stage("respond", Placement.onWorker(HttpExchange::workerIndex));
         b.workers(config.workers());
         final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
-        this.stages = new HttpStages(this, new KvStore(partitions, 100_000), config.root(), route, hello, files, kv, slow,
+        this.stages = new HttpStages(this, new KvStore(partitions, 100_000), config.root(), parse, route, hello, files, kv, slow,
             metrics, stats, respond);
-        stages.handleAll(b, parse);
+        stages.handleAll(b);
         if (config.maxInFlight() > 0)
         {
             b.ringSize(Math.max(PipelineBuilder.DEFAULT_RING_SIZE, Integer.highestOneBit(config.maxInFlight() * 4 - 1)))

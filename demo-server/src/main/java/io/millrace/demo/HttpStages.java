@@ -34,17 +34,19 @@ final class HttpStages
     private final StageRef<HttpExchange> metrics;
     private final StageRef<HttpExchange> stats;
     private final StageRef<HttpExchange> respond;
-    private StageRef<HttpExchange> parse;
+    private final StageRef<HttpExchange> parse;
     /** One scratch buffer per worker for encoding response heads; index = worker index. */
     private final ByteBuffer[] heads;
 
-    HttpStages(final HttpService service, final KvStore store, final Path root, final StageRef<HttpExchange> route,
+    HttpStages(final HttpService service, final KvStore store, final Path root, final StageRef<HttpExchange> parse,
+        final StageRef<HttpExchange> route,
         final StageRef<HttpExchange> hello, final StageRef<HttpExchange> files, final StageRef<HttpExchange> kv,
         final StageRef<HttpExchange> slow, final StageRef<HttpExchange> metrics, final StageRef<HttpExchange> stats,
         final StageRef<HttpExchange> respond)
     {
         this.service = service;
         this.endpoints = new Endpoints(service, store, root);
+        this.parse = parse;
         this.route = route;
         this.hello = hello;
         this.files = files;
@@ -60,9 +62,8 @@ final class HttpStages
         }
     }
 
-    void handleAll(final PipelineBuilder<HttpExchange> b, final StageRef<HttpExchange> parse)
+    void handleAll(final PipelineBuilder<HttpExchange> b)
     {
-        this.parse = parse;
         final Outcome toRespond = Outcome.next(respond);
         b.handle(parse, (x, ctx) -> parse(x))
             .handle(route, (x, ctx) -> route(x))

@@ -198,7 +198,7 @@ public final class Connection
             {
                 head.release();
             }
-            closeQuietly(file);
+            WorkerTransport.closeQuietly(file);
             return;
         }
         if (head != null)
@@ -345,7 +345,7 @@ public final class Connection
         {
             while (!filesToClose.isEmpty())
             {
-                closeQuietly(filesToClose.poll());
+                WorkerTransport.closeQuietly(filesToClose.poll());
             }
             if (closeAfterFlush)
             {
@@ -394,7 +394,7 @@ public final class Connection
         outbound.release();
         while (!filesToClose.isEmpty())
         {
-            closeQuietly(filesToClose.poll());
+            WorkerTransport.closeQuietly(filesToClose.poll());
         }
         if (key != null)
         {
@@ -405,18 +405,6 @@ public final class Connection
     SocketChannel channel()
     {
         return channel;
-    }
-
-    private static void closeQuietly(final FileChannel file)
-    {
-        try
-        {
-            file.close();
-        }
-        catch (final IOException ignored)
-        {
-            // Nothing to do: the region was already sent or dropped.
-        }
     }
 
     @Override

@@ -1,20 +1,31 @@
 package io.millrace.worker;
 
 import io.millrace.CompletionListener;
+import io.millrace.FatalErrorHandler;
 import io.millrace.Idle;
+import io.millrace.PipelineAbortedException;
 import io.millrace.ShutdownReport;
 import io.millrace.SubmitResult;
 import io.millrace.memory.SlabArena;
 import io.millrace.metrics.MetricsSnapshot;
+import io.millrace.stage.CancelToken;
 import io.millrace.stage.Outcome;
+import io.millrace.stage.RequestCancelledException;
 import io.millrace.stage.StageRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -48,6 +59,15 @@ public final class PipelineRuntime<R>
     private final RateLimitedLog[] stageLogs;
     private final RateLimitedLog listenerLog;
     private final RateLimitedLog internalLog;
+    private final RateLimitedLog callbackLog;
+    private final FatalErrorHandler fatalHandler;
+    private final int sampleMask;
+    /** Every request context alive, for the shutdown sweep; added to and removed from only as pools grow and shrink. */
+    private final Set<Exchange<R>> contexts = ConcurrentHashMap.newKeySet();
+    /** The first fatal error, once the pipeline has failed. */
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** Set once shutdown stops waiting for in-flight requests: foreign resumers stop spinning on a full ring. */
+    private volatile boolean stopping;
     private final AtomicInteger nextWorker = new AtomicInteger();
     private final PipelineThreads<R> threads;
     private final PipelineMetrics<R> metrics;
@@ -66,12 +86,16 @@ public final class PipelineRuntime<R>
      * @param idle       idle policy
      * @param sampleEvery time one request in this many (a power of two); the rest are only counted
      * @param listener   completion listener
+     * @param fatalHandler told when a pipeline thread hits a fatal error, or null
      */
     @SuppressWarnings("unchecked")
     public PipelineRuntime(final Object token, final String name, final StageDef<R>[] stages, final int entry,
         final int workerCount, final int ringSize, final int maxInFlight, final Idle idle, final int sampleEvery,
-        final CompletionListener<? super R> listener)
+        final CompletionListener<? super R> listener, final FatalErrorHandler fatalHandler)
     {
+        this.fatalHandler = fatalHandler;
+        this.sampleMask = sampleEvery - 1;
+        this.callbackLog = new RateLimitedLog(LOG, "pipeline '" + name + "'", LOG_INTERVAL_NANOS);
         this.token = token;
         this.name = name;
         this.stages = stages;
@@ -138,14 +162,56 @@ public final class PipelineRuntime<R>
     }
 
     /**
-     * Stops intake, waits for in-flight requests until the deadline, then stops every thread.
+     * Stops intake, waits for in-flight requests until the deadline, then stops every thread and
+     * completes whatever is still in flight with a {@link PipelineAbortedException}: every accepted
+     * request completes exactly once.
      *
      * @param deadline how long to wait in all
      * @return what happened; the same report on every later call
+     * @throws IllegalStateException if called on one of this pipeline's own threads, which the
+     *                               shutdown would wait for
      */
-    public synchronized ShutdownReport shutdown(final Duration deadline)
+    public ShutdownReport shutdown(final Duration deadline)
     {
         Objects.requireNonNull(deadline, "deadline");
+        if (isPipelineThread(Thread.currentThread()))
+        {
+            throw new IllegalStateException("shutdown() was called on " + Thread.currentThread().getName() +
+                ", a thread of pipeline '" + name + "' that the shutdown has to wait for; call shutdownAsync(deadline) " +
+                "from pipeline threads (completion listeners, stages), or shutdown from another thread");
+        }
+        return shutdownNow(deadline, null);
+    }
+
+    /**
+     * Starts {@link #shutdown(Duration)} on a thread of its own; callable from anywhere, pipeline
+     * threads included.
+     *
+     * @param deadline how long to wait in all
+     * @return the report, when the shutdown is done
+     */
+    public CompletableFuture<ShutdownReport> shutdownAsync(final Duration deadline)
+    {
+        Objects.requireNonNull(deadline, "deadline");
+        final CompletableFuture<ShutdownReport> report = new CompletableFuture<>();
+        final Thread t = new Thread(() ->
+        {
+            try
+            {
+                report.complete(shutdownNow(deadline, null));
+            }
+            catch (final Throwable ex)
+            {
+                report.completeExceptionally(ex);
+            }
+        }, name + "-shutdown");
+        t.setDaemon(true);
+        t.start();
+        return report;
+    }
+
+    private synchronized ShutdownReport shutdownNow(final Duration deadline, final Throwable cause)
+    {
         if (shutdownReport != null)
         {
             return shutdownReport;
@@ -157,39 +223,132 @@ public final class PipelineRuntime<R>
         if (state == State.NEW)
         {
             state = State.STOPPED;
-            shutdownReport = new ShutdownReport(0, 0, Duration.ZERO, 0);
+            shutdownReport = new ShutdownReport(0, 0, 0, Duration.ZERO, List.of());
             return shutdownReport;
         }
         state = State.STOPPING;
-        while (gate.inFlight() > 0 && System.nanoTime() - end < 0)
+        while (gate.inFlight() > 0 && System.nanoTime() - end < 0 && failure.get() == null)
         {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
-        final long dropped = gate.inFlight();
-
-        final int stuck = threads.stopAndJoin(end);
+        stopping = true;
+        final List<Thread> stuck = new ArrayList<>(threads.stopWorkers(end));
+        final Throwable why = cause != null ? cause : failure.get();
+        final ShutdownSweep<R> sweep = new ShutdownSweep<>(this, workers, stuck, why, deadline);
+        sweep.run(contexts);
+        stuck.addAll(threads.stopBlocking());
         state = State.STOPPED;
-        shutdownReport = new ShutdownReport(inFlightAtStart, dropped, Duration.ofNanos(System.nanoTime() - begin), stuck);
+        shutdownReport = new ShutdownReport(inFlightAtStart, sweep.aborted(), sweep.dropped(),
+            Duration.ofNanos(System.nanoTime() - begin), stuck.stream().map(Thread::getName).toList());
         if (!shutdownReport.clean())
         {
-            LOG.warn("pipeline '{}' shut down with {} requests dropped and {} threads still in user code", name, dropped, stuck);
+            LOG.warn("pipeline '{}' shut down with {} requests aborted, {} dropped and threads still in user code: {}",
+                name, sweep.aborted(), sweep.dropped(), shutdownReport.stuckThreadNames());
         }
         return shutdownReport;
+    }
+
+    /**
+     * A pipeline thread hit a fatal error: mark the pipeline failed, close intake, stop every
+     * thread, tell the user's handler, and abort what is in flight. Runs on the failing thread,
+     * after its loop ended; later failures only log.
+     */
+    void fail(final Throwable error, final Thread where)
+    {
+        if (!failure.compareAndSet(null, error))
+        {
+            internalLog.error("hit a further fatal error on " + where.getName() + " after the pipeline failed", error);
+            return;
+        }
+        try
+        {
+            gate.close();
+            for (final Worker<R> w : workers)
+            {
+                w.stop();
+            }
+            LOG.error("pipeline '{}' failed: {} hit a fatal error; intake is closed and its threads stop", name, where.getName(), error);
+        }
+        catch (final Throwable ignored)
+        {
+            // Out of memory while logging: the flag is set, which is what matters.
+        }
+        if (fatalHandler != null)
+        {
+            try
+            {
+                fatalHandler.onFatalError(name, where, error);
+            }
+            catch (final Throwable ignored)
+            {
+                // The handler's own failure changes nothing: the pipeline is already failed.
+            }
+        }
+        try
+        {
+            shutdownAsync(Duration.ZERO);
+        }
+        catch (final Throwable ignored)
+        {
+            // No thread could be started (out of memory): the user's shutdown() aborts what is left.
+        }
+    }
+
+    /**
+     * @return the fatal error that failed the pipeline, or null while it is healthy
+     */
+    public Throwable failure()
+    {
+        return failure.get();
+    }
+
+    boolean isStopped()
+    {
+        return stopping;
+    }
+
+    private boolean isPipelineThread(final Thread thread)
+    {
+        if (workerOf(thread) != null)
+        {
+            return true;
+        }
+        for (final BlockingStagePool<R> pool : pools)
+        {
+            if (pool != null)
+            {
+                for (final Thread t : pool.threads())
+                {
+                    if (t == thread)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- intake
 
     /**
-     * Offers a request to the entry stage without waiting.
+     * Offers a request to the entry stage without waiting. From one of this pipeline's workers, a
+     * request whose entry stage runs on that same worker enters its local queue: no ring publish.
      *
      * @param request the request
+     * @param token   its cancel token, or null
      * @return accepted or why not
      */
-    public SubmitResult submit(final R request)
+    public SubmitResult submit(final R request, final CancelToken token)
     {
         if (request == null)
         {
             throw new NullPointerException("submit(null): requests must not be null");
+        }
+        if (token != null && token.isBound())
+        {
+            throw new IllegalStateException("submit: this CancelToken is still bound to a request in flight; " +
+                "use one token per in-flight request and reset() it after its completion");
         }
         final int admitted = gate.tryAcquire();
         if (admitted != InFlightGate.OK)
@@ -202,8 +361,32 @@ public final class PipelineRuntime<R>
             metrics.countRejectedNotRunning();
             return SubmitResult.REJECTED_NOT_RUNNING;
         }
-        final Worker<R> target = entryWorker(request);
-        if (!target.tryPublish(InboxEvent.SUBMIT, request, null, entry))
+        final long submittedAt = sampleMask == 0 || (ThreadLocalRandom.current().nextInt() & sampleMask) == 0 ? System.nanoTime() : 0;
+        Worker<R> target;
+        Throwable keyError = null;
+        try
+        {
+            target = entryWorker(request);
+        }
+        catch (final Throwable ex)
+        {
+            if (Fatal.isFatal(ex))
+            {
+                gate.release();
+                throw ex;
+            }
+            // The entry key is user code: the request is accepted and fails with its error, on a
+            // worker like any other failure, so that it is counted and the listener hears of it.
+            keyError = ex;
+            target = anyWorker();
+        }
+        if (target.thread() == Thread.currentThread())
+        {
+            target.submitLocal(request, token, submittedAt, entry, keyError);
+            return SubmitResult.ACCEPTED;
+        }
+        final int kind = keyError == null ? InboxEvent.SUBMIT : InboxEvent.FAIL_SUBMIT;
+        if (!target.tryPublish(kind, request, null, entry, token, submittedAt, keyError))
         {
             gate.release();
             metrics.countRejectedOverloaded();
@@ -232,6 +415,11 @@ public final class PipelineRuntime<R>
         {
             return self;
         }
+        return anyWorker();
+    }
+
+    private Worker<R> anyWorker()
+    {
         return workers[(nextWorker.getAndIncrement() & Integer.MAX_VALUE) % workers.length];
     }
 
@@ -303,7 +491,23 @@ public final class PipelineRuntime<R>
 
     void internalError(final Throwable error)
     {
-        internalLog.error("hit an internal error", error);
+        internalLog.contained("hit an internal error", error);
+    }
+
+    RateLimitedLog callbackLog()
+    {
+        return callbackLog;
+    }
+
+    Exchange<R> register(final Exchange<R> context)
+    {
+        contexts.add(context);
+        return context;
+    }
+
+    void forget(final Exchange<R> context)
+    {
+        contexts.remove(context);
     }
 
     Worker<R> ownerOf(final int partition)
@@ -357,17 +561,46 @@ public final class PipelineRuntime<R>
     }
 
     /**
-     * Called by the completing worker for a request that still holds resources: releases them and
-     * reports the misuse against the stage that completed it.
+     * Called by the completing thread for a request that still holds resources: releases them. For
+     * a request that completes normally that is a misuse, reported against the stage that completed
+     * it; for a cancelled or aborted one it is the expected clean-up. A release that throws fails
+     * the request with that error.
      */
-    void abandonedResources(final Exchange<R> exchange, final Lane lane)
+    void releaseHeld(final Exchange<R> exchange, final Lane lane)
     {
         final int stage = exchange.stage;
         final int count = exchange.releaseAbandoned();
-        lane.recordMisuse(stage);
+        final Throwable error = exchange.error;
+        final Throwable releaseFailure = exchange.releaseFailure;
+        exchange.releaseFailure = null;
+        final boolean expected = error instanceof RequestCancelledException || error instanceof PipelineAbortedException;
+        if (stage < 0 || (expected && releaseFailure == null))
+        {
+            return;
+        }
+        if (lane != null)
+        {
+            lane.recordMisuse(stage);
+        }
+        if (releaseFailure != null)
+        {
+            stageLogs[stage].error("completed a request whose held resource threw when released for it", releaseFailure);
+            if (error == null)
+            {
+                exchange.error = releaseFailure;
+            }
+            return;
+        }
         stageLogs[stage].error("completed a request that still held " + count + " resource(s); they were released for it",
             new IllegalStateException("stage '" + stages[stage].name + "' completed a request holding " + count +
                 " resource(s): give each back (and call ctx.unhold) before returning Outcome.done()"));
+    }
+
+    /** Shutdown sweep: the listener, guarded, and the in-flight permit. */
+    void completeAborted(final R request, final Throwable error)
+    {
+        notifyComplete(request, error);
+        gate.release();
     }
 
     Object token()

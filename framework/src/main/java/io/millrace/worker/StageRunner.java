@@ -1,11 +1,17 @@
 package io.millrace.worker;
 
 import io.millrace.stage.Outcome;
+import io.millrace.stage.RequestCancelledException;
 
 /**
  * Runs a request through the stages on its worker: inline stage after inline stage until it
  * completes, parks, or must cross to another thread, which costs exactly one publish into the
  * other worker's inbox.
+ *
+ * <p>Every call into user code here (handlers, key functions) is guarded: a {@link Throwable}
+ * fails that request, is counted against the stage and logged rate-limited; only a
+ * {@link Fatal fatal} error propagates, to end the worker. Each stage boundary checks the request's
+ * cancel token.
  *
  * <p>Threading: one per {@link Worker}, used only by that worker's thread. The lane and counters
  * it writes are the worker's, read by metrics from other threads through their own protocols.
@@ -52,11 +58,23 @@ final class StageRunner<R>
         long start = timed ? System.nanoTime() : 0L;
         for (;;)
         {
+            if (exchange.token != null && stopped(exchange, s, start))
+            {
+                return;
+            }
             final StageDef<R> def = stages[s];
             int partition = -1;
             if (def.kind == StageDef.PARTITIONED)
             {
-                partition = def.partitionOf(exchange.request);
+                try
+                {
+                    partition = def.partitionOf(exchange.request);
+                }
+                catch (final Throwable ex)
+                {
+                    failAtKey(exchange, s, ex);
+                    return;
+                }
                 final Worker<R> owner = runtime.ownerOf(partition);
                 if (owner != worker)
                 {
@@ -66,13 +84,22 @@ final class StageRunner<R>
             }
             else if (def.kind == StageDef.PINNED)
             {
-                final int target = def.key.applyAsInt(exchange.request);
+                final int target;
+                try
+                {
+                    target = def.key.applyAsInt(exchange.request);
+                }
+                catch (final Throwable ex)
+                {
+                    failAtKey(exchange, s, ex);
+                    return;
+                }
                 if (target != worker.index())
                 {
                     final Worker<R> owner = runtime.worker(target);
                     if (owner == null)
                     {
-                        failStage(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
+                        failAtKey(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
                             target + " but the pipeline has workers 0 to " + (runtime.workerCount() - 1)));
                         return;
                     }
@@ -94,6 +121,7 @@ final class StageRunner<R>
             }
             catch (final Throwable ex)
             {
+                Fatal.rethrowIfFatal(ex);
                 lane.recordError(s, timed ? System.nanoTime() - start : Lane.UNTIMED);
                 if (exchange.suspendedInThisDispatch && !exchange.cancelSuspension())
                 {
@@ -131,6 +159,23 @@ final class StageRunner<R>
         }
     }
 
+    /**
+     * A stage boundary: completes the request if its token was cancelled or its deadline passed.
+     *
+     * @return {@code true} if the request was completed here
+     */
+    private boolean stopped(final Exchange<R> exchange, final int stage, final long now)
+    {
+        final Throwable reason = exchange.stopReason(stage, now);
+        if (reason == null)
+        {
+            return false;
+        }
+        exchange.error = reason;
+        complete(exchange);
+        return true;
+    }
+
     void resume(final Exchange<R> exchange)
     {
         exchange.home = worker;
@@ -146,6 +191,19 @@ final class StageRunner<R>
         }
     }
 
+    /**
+     * A key function (partition or worker key) threw: fail this request, count it against the stage.
+     */
+    void failAtKey(final Exchange<R> exchange, final int stage, final Throwable error)
+    {
+        Fatal.rethrowIfFatal(error);
+        lane.recordError(stage, Lane.UNTIMED);
+        exchange.stage = stage;
+        runtime.stageErrorLog(stage).error("key function threw", error);
+        exchange.error = error;
+        complete(exchange);
+    }
+
     private void failStage(final Exchange<R> exchange, final int stage, final Throwable error)
     {
         runtime.stageErrorLog(stage).error("threw", error);
@@ -157,7 +215,7 @@ final class StageRunner<R>
     {
         if (exchange.holdsAnything())
         {
-            runtime.abandonedResources(exchange, lane);
+            runtime.releaseHeld(exchange, lane);
         }
         final Throwable error = exchange.error;
         runtime.notifyComplete(exchange.request, error);
@@ -168,6 +226,10 @@ final class StageRunner<R>
         else
         {
             counters.add(WorkerCounters.FAILED, 1);
+            if (error instanceof RequestCancelledException)
+            {
+                counters.add(WorkerCounters.CANCELLED, 1);
+            }
         }
         ExchangePool.recycle(exchange);
         runtime.releaseInFlight();
@@ -176,7 +238,7 @@ final class StageRunner<R>
     private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage)
     {
         counters.add(WorkerCounters.PUBLISHES_SENT, 1);
-        if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage))
+        if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage, null, 0, null))
         {
             // Impossible while maxInFlight <= ringSize / 2; fail loudly rather than lose the request.
             exchange.error = new IllegalStateException("inbox of worker " + owner.index() +

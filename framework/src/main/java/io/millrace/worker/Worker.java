@@ -3,6 +3,8 @@ package io.millrace.worker;
 import com.lmax.disruptor.EventPoller;
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.PoolStats;
+import io.millrace.stage.CancelToken;
+import io.millrace.stage.EndOfTurnHook;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.IdleStrategy;
@@ -16,16 +18,23 @@ import java.util.concurrent.locks.LockSupport;
  * {@link Inbox} and runs every inline stage, and the partitions of partitioned stages it owns, in
  * its own loop.
  *
- * <p>The loop has Agrona's agent shape: {@link #doWork()} polls the inbox with the ring's
- * {@link EventPoller} and returns how many events it handled; an empty turn goes to the
- * {@link IdleStrategy}. Each event starts or continues a request, which its {@link StageRunner}
- * then runs stage after inline stage on this thread until it completes, parks, or must cross to
- * another thread; the crossing costs exactly one ring publish.
+ * <p>The loop has Agrona's agent shape: {@link #doWork()} does one turn and returns how much work it
+ * found; an empty turn goes to the {@link IdleStrategy}. A turn is, in order: the inbox batch (the
+ * ring's {@link EventPoller}); the {@link LocalQueue} of requests this thread submitted or resumed
+ * itself; the transport's I/O; the {@link WorkerTimerWheel}; the {@link EndOfTurnHooks}. Work that a
+ * phase puts into the local queue runs before the next phase, so a request read, handled and
+ * answered on this worker never touches the ring.
+ *
+ * <p>Error discipline: user code (handlers, key functions, listeners, held resources, timer
+ * callbacks, end-of-turn hooks, the transport's connection handlers) runs inside guards that catch
+ * every {@link Throwable}, fail only what that code was doing and keep the loop going. The loop
+ * itself is guarded too, phase by phase. Only a {@link Fatal fatal} error (out of memory, an internal
+ * VM error) ends the loop: the worker then reports it to the runtime, which fails the pipeline.
  *
  * <p>Threading: everything here is owned by the worker thread except {@link #running} (written by
  * the stopping thread), the {@link Inbox} (any thread publishes; see there for the parking
- * handshake) and the {@link ExchangePool} (any worker recycles into it).
- * Owner-written counters use opaque stores so that metrics readers see untorn, recent values.
+ * handshake) and the {@link ExchangePool} (any worker recycles into it). The fields the owner writes
+ * per event live in a padded {@link TurnState}, away from the final fields producers read here.
  *
  * @param <R> the request type
  */
@@ -45,6 +54,9 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         }
     }
 
+    /** How long a worker with I/O waits in select when it parks; a wakeup ends the wait sooner. */
+    private static final long IO_PARK_NANOS = 10_000_000L;
+
     private final int index;
     private final PipelineRuntime<R> runtime;
     private final Inbox inbox;
@@ -53,21 +65,19 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private final Lane lane;
     private final SingleWriterRecorder batchSizes;
     private final Thread thread;
+    private final TurnState turn = new TurnState();
+    private final LocalQueue local;
+    private final WorkerTimerWheel timers;
+    private final EndOfTurnHooks hooks;
 
     @SuppressWarnings("unused")
     private volatile boolean running;
 
-    private long emptyTurns;
-    private int batchCount;
-    private boolean endOfBatch;
     /** Request contexts; the pool is built in {@link #preallocate} before the thread starts (Thread.start publishes it). */
     private final ExchangePool<R> exchanges;
 
     private final WorkerCounters counters = new WorkerCounters();
     private final StageRunner<R> runner;
-
-    /** How long a worker with I/O waits in select when it parks; a wakeup ends the wait sooner. */
-    private static final long IO_PARK_NANOS = 10_000_000L;
 
     /** This worker's buffers, or null without memory; set before the thread starts. */
     private BufferAllocator allocator;
@@ -76,7 +86,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private WorkerIo io;
 
     Worker(final int index, final PipelineRuntime<R> runtime, final int ringSize, final IdleStrategy idle,
-        final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxFreeExchanges, final int sampleEvery,
+        final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxInFlight, final int sampleEvery,
         final String threadName)
     {
         this.index = index;
@@ -88,7 +98,10 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         this.batchSizes = new SingleWriterRecorder(1, Math.max(2, ringSize), 2);
         this.thread = new Thread(this, threadName);
         this.thread.setDaemon(true);
-        this.exchanges = new ExchangePool<>(runtime, thread, maxFreeExchanges);
+        this.local = new LocalQueue(maxInFlight);
+        this.timers = new WorkerTimerWheel(thread, runtime.callbackLog());
+        this.hooks = new EndOfTurnHooks(runtime.callbackLog());
+        this.exchanges = new ExchangePool<>(runtime, thread, maxInFlight);
         this.runner = new StageRunner<>(this, runtime, lane, counters, sampleEvery);
     }
 
@@ -104,12 +117,22 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     boolean endOfBatch()
     {
-        return endOfBatch;
+        return turn.endOfBatch;
     }
 
     Lane lane()
     {
         return lane;
+    }
+
+    WorkerTimerWheel timers()
+    {
+        return timers;
+    }
+
+    void atEndOfTurn(final EndOfTurnHook hook)
+    {
+        hooks.register(hook);
     }
 
     void start()
@@ -151,13 +174,14 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     @Override
     public void run()
     {
+        Throwable fatal = null;
         try
         {
             while ((boolean)RUNNING.getVolatile(this))
             {
                 if (doWork() > 0)
                 {
-                    emptyTurns = 0;
+                    turn.emptyTurns = 0;
                     idle.reset();
                 }
                 else
@@ -166,12 +190,36 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 }
             }
         }
+        catch (final Throwable ex)
+        {
+            // Every phase contains what is not fatal; what reaches here ends this worker.
+            fatal = ex;
+        }
         finally
+        {
+            releaseOnExit();
+        }
+        if (fatal != null)
+        {
+            runtime.fail(fatal, thread);
+        }
+    }
+
+    private void releaseOnExit()
+    {
+        try
         {
             if (io != null)
             {
                 io.close();
             }
+        }
+        catch (final Throwable ex)
+        {
+            runtime.internalError(ex);
+        }
+        try
+        {
             // Take in what other threads gave back, so that stopped pools report exact live counts.
             exchanges.drainReturns();
             if (allocator != null)
@@ -179,42 +227,95 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 allocator.onIdle(System.nanoTime());
             }
         }
+        catch (final Throwable ex)
+        {
+            runtime.internalError(ex);
+        }
     }
 
     /**
-     * One turn of the loop.
+     * One turn of the loop. Fatal errors propagate; everything else is contained where it arises.
      *
-     * @return events handled; 0 when the inbox was empty
+     * @return work done; 0 when there was none
      */
     int doWork()
     {
-        batchCount = 0;
+        final TurnState t = turn;
+        t.batchCount = 0;
         try
         {
             inbox.poll(this);
         }
         catch (final Exception ex)
         {
-            // onEvent catches everything user code throws; reaching here is a runtime bug.
+            // onEvent contains everything but fatal errors (which are not Exceptions): a runtime bug.
             runtime.internalError(ex);
         }
-        final int n = batchCount;
-        if (n > 0)
+        int work = t.batchCount;
+        if (work > 0)
         {
-            counters.add(WorkerCounters.RECEIVED, n);
+            counters.add(WorkerCounters.RECEIVED, work);
             counters.add(WorkerCounters.BATCHES, 1);
-            counters.max(WorkerCounters.MAX_BATCH, n);
-            batchSizes.recordValue(n);
+            counters.max(WorkerCounters.MAX_BATCH, work);
+            batchSizes.recordValue(work);
         }
+        work += drainLocal();
         if (io != null)
         {
             try
             {
-                return n + io.poll();
+                work += io.poll();
             }
-            catch (final RuntimeException ex)
+            catch (final Throwable ex)
             {
+                Fatal.rethrowIfFatal(ex);
                 runtime.internalError(ex); // the transport contains handler errors; this is a bug
+            }
+            work += drainLocal();
+        }
+        if (timers.pending() > 0)
+        {
+            work += timers.poll(System.nanoTime());
+            work += drainLocal();
+        }
+        if (!hooks.isEmpty())
+        {
+            work += hooks.run();
+            work += drainLocal();
+        }
+        return work;
+    }
+
+    /**
+     * Runs what this thread submitted or resumed for itself, including what that work adds, up to
+     * the queue's capacity per call so that a stage resuming itself forever cannot starve the inbox.
+     */
+    private int drainLocal()
+    {
+        final LocalQueue q = local;
+        int n = 0;
+        final int limit = q.size() + 64;
+        while (!q.isEmpty() && n < limit)
+        {
+            final int stage = q.peekStage();
+            @SuppressWarnings("unchecked")
+            final Exchange<R> exchange = (Exchange<R>)q.take();
+            n++;
+            try
+            {
+                if (stage >= 0)
+                {
+                    runner.run(exchange, stage);
+                }
+                else
+                {
+                    runner.resume(exchange);
+                }
+            }
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                runtime.internalError(ex); // the runner contains user code; this is a bug
             }
         }
         return n;
@@ -226,7 +327,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      */
     private void idleTurn()
     {
-        if (++emptyTurns <= emptyTurnsBeforePark)
+        if (++turn.emptyTurns <= emptyTurnsBeforePark)
         {
             idle.idle();
             return;
@@ -235,15 +336,35 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         {
             // The pool's sweep runs here, on the owner's idle turn: no lock, no hot-path cost.
             final long now = System.nanoTime();
-            exchanges.onIdle(now);
-            if (allocator != null)
+            try
             {
-                allocator.onIdle(now);
+                exchanges.onIdle(now);
+                if (allocator != null)
+                {
+                    allocator.onIdle(now);
+                }
+            }
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                runtime.internalError(ex);
             }
             counters.add(WorkerCounters.PARKS, 1);
             if (io != null)
             {
-                io.park(IO_PARK_NANOS); // the selector is where a worker with sockets sleeps
+                try
+                {
+                    io.park(timers.parkBound(IO_PARK_NANOS)); // the selector is where a worker with sockets sleeps
+                }
+                catch (final Throwable ex)
+                {
+                    Fatal.rethrowIfFatal(ex);
+                    runtime.internalError(ex);
+                }
+            }
+            else if (timers.pending() > 0)
+            {
+                LockSupport.parkNanos(timers.parkBound(IO_PARK_NANOS));
             }
             else
             {
@@ -256,35 +377,105 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     @Override
     public boolean onEvent(final InboxEvent event, final long sequence, final boolean endOfBatch)
     {
-        batchCount++;
-        this.endOfBatch = endOfBatch;
+        final TurnState t = turn;
+        t.batchCount++;
+        t.endOfBatch = endOfBatch;
         final int kind = event.kind;
         final int stage = event.stage;
         @SuppressWarnings("unchecked")
         final Exchange<R> carried = (Exchange<R>)event.exchange;
         final Object request = event.request;
+        final CancelToken token = event.token;
+        final long submittedAt = event.submittedAt;
+        final Throwable error = event.error;
         event.clear();
 
-        switch (kind)
+        try
         {
-            case InboxEvent.SUBMIT ->
+            switch (kind)
             {
-                counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
-                final Exchange<R> exchange = exchanges.take();
-                @SuppressWarnings("unchecked")
-                final R r = (R)request;
-                exchange.start(r, this);
-                runner.run(exchange, stage);
+                case InboxEvent.SUBMIT ->
+                {
+                    counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
+                    @SuppressWarnings("unchecked")
+                    final R r = (R)request;
+                    final Exchange<R> exchange = startExchange(r, token, submittedAt);
+                    if (exchange.error == null)
+                    {
+                        runner.run(exchange, stage);
+                    }
+                    else
+                    {
+                        runner.complete(exchange);
+                    }
+                }
+                case InboxEvent.FAIL_SUBMIT ->
+                {
+                    counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
+                    @SuppressWarnings("unchecked")
+                    final R r = (R)request;
+                    runner.failAtKey(startExchange(r, token, submittedAt), stage, error);
+                }
+                case InboxEvent.CONTINUE ->
+                {
+                    carried.home = this;
+                    runner.run(carried, stage);
+                }
+                case InboxEvent.RESUME -> runner.resume(carried);
+                default -> runtime.internalError(new IllegalStateException("unknown inbox event kind " + kind));
             }
-            case InboxEvent.CONTINUE ->
-            {
-                carried.home = this;
-                runner.run(carried, stage);
-            }
-            case InboxEvent.RESUME -> runner.resume(carried);
-            default -> runtime.internalError(new IllegalStateException("unknown inbox event kind " + kind));
+        }
+        catch (final Throwable ex)
+        {
+            // The runner contains user code; a non-fatal error here is a runtime bug. Returning
+            // normally lets the poller advance past this event, so the slot is never re-polled.
+            Fatal.rethrowIfFatal(ex);
+            runtime.internalError(ex);
         }
         return true;
+    }
+
+    private Exchange<R> startExchange(final R request, final CancelToken token, final long submittedAt)
+    {
+        final Exchange<R> exchange = exchanges.take();
+        try
+        {
+            exchange.start(request, this, token, submittedAt);
+        }
+        catch (final IllegalStateException tokenInUse)
+        {
+            exchange.error = tokenInUse; // submitted twice with one token: fail this one, keep the other
+        }
+        return exchange;
+    }
+
+    /**
+     * Submit from this worker's own thread: the request starts in this turn through the local
+     * queue, with no ring publish. Owner thread only.
+     *
+     * @param keyError the entry key function's error, or null
+     */
+    void submitLocal(final R request, final CancelToken token, final long submittedAt, final int stage,
+        final Throwable keyError)
+    {
+        counters.add(WorkerCounters.LOCAL_SUBMITS, 1);
+        final Exchange<R> exchange = startExchange(request, token, submittedAt);
+        if (keyError != null)
+        {
+            runner.failAtKey(exchange, stage, keyError);
+            return;
+        }
+        if (exchange.error != null)
+        {
+            runner.complete(exchange);
+            return;
+        }
+        if (!local.offer(exchange, stage))
+        {
+            exchange.error = new IllegalStateException("local queue of worker " + index +
+                " was full on a submit: the in-flight bound was broken; please report this");
+            runner.complete(exchange);
+        }
     }
 
     /** Completes {@code exchange} on this worker's thread. */
@@ -298,9 +489,10 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      *
      * @return {@code false} if the ring had no free slot
      */
-    boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage)
+    boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage,
+        final CancelToken token, final long submittedAt, final Throwable error)
     {
-        if (!inbox.tryPublish(kind, request, exchange, stage))
+        if (!inbox.tryPublish(kind, request, exchange, stage, token, submittedAt, error))
         {
             return false;
         }
@@ -312,27 +504,45 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     }
 
     /**
-     * Brings a suspended or blocking-stage request home. Room is guaranteed by the in-flight bound,
-     * so this never waits in practice; a non-worker caller spins rather than lose the request if the
-     * bound were ever broken.
+     * Brings a suspended or blocking-stage request home. From this worker's own thread it goes
+     * through the local queue; from elsewhere through the ring, whose room is guaranteed by the
+     * in-flight bound, so this never waits in practice. A foreign caller spins rather than lose
+     * the request if the bound were ever broken, but gives up once the pipeline has stopped (its
+     * shutdown completes the request instead).
      */
     void publishResume(final Exchange<R> exchange)
     {
+        if (Thread.currentThread() == thread)
+        {
+            counters.add(WorkerCounters.LOCAL_RESUMES, 1);
+            if (!local.offer(exchange, -1))
+            {
+                exchange.error = new IllegalStateException("local queue of worker " + index +
+                    " was full on a resume: the in-flight bound was broken; please report this");
+                runner.complete(exchange);
+            }
+            return;
+        }
         final Worker<?> caller = runtime.workerOf(Thread.currentThread());
         if (caller != null)
         {
             caller.countPublishSent();
         }
-        while (!tryPublish(InboxEvent.RESUME, null, exchange, -1))
+        int spins = 0;
+        while (!tryPublish(InboxEvent.RESUME, null, exchange, -1, null, 0, null))
         {
-            if (caller == this)
+            if (runtime.isStopped())
             {
-                exchange.error = new IllegalStateException("inbox of worker " + index +
-                    " was full on a resume: the in-flight bound was broken; please report this");
-                runner.resume(exchange);
                 return;
             }
-            Thread.onSpinWait();
+            if (++spins < 1_000)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
         }
     }
 
@@ -361,6 +571,15 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     void preallocate(final int count)
     {
         exchanges.preallocate(count);
+    }
+
+    /**
+     * Shutdown, once this worker's thread has ended: completes the requests still waiting in its
+     * ring that never became exchanges (submits). Exchanges are completed by the runtime's sweep.
+     */
+    void drainSubmitsAfterStop(final EventPoller.Handler<InboxEvent> handler) throws Exception
+    {
+        inbox.drainAfterOwnerStopped(handler);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.millrace.net;
 
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.SlabExhaustedException;
+import io.millrace.worker.Fatal;
 import io.millrace.worker.WorkerIo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,7 @@ final class WorkerTransport implements WorkerIo
     private long now;
     private long nextTimerNanos;
     private long lastErrorLogNanos;
+    private long suppressedLogs;
     private int nextTarget;
     private volatile boolean intakeStopped;
 
@@ -177,8 +179,9 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onOpen(connection);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             handlerFailed(connection, "onOpen", ex);
         }
     }
@@ -197,6 +200,22 @@ final class WorkerTransport implements WorkerIo
             return;
         }
         final Connection connection = (Connection)attachment;
+        try
+        {
+            onReady(key, connection);
+        }
+        catch (final Throwable ex)
+        {
+            // Handler callbacks contain their own errors; this is the transport failing on one
+            // connection (a bug, or a JDK surprise). Shed that connection, keep the worker.
+            Fatal.rethrowIfFatal(ex);
+            logFailure("handling a ready key of " + connection + " failed; closing it", ex);
+            close(connection, TransportCounters.IO_ERRORS);
+        }
+    }
+
+    private void onReady(final SelectionKey key, final Connection connection)
+    {
         if (!key.isValid() || !connection.isOpen())
         {
             return;
@@ -242,8 +261,9 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onRead(connection);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             handlerFailed(connection, "onRead", ex);
             return;
         }
@@ -273,29 +293,40 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onClose(c);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             counters.add(TransportCounters.HANDLER_ERRORS, 1);
-            logError("onClose of " + c + " threw", ex);
+            logFailure("onClose of " + c + " threw", ex);
         }
     }
 
     private void inputEnded(final Connection connection)
     {
-        try
+        if (connection.inbound().readableBytes() > 0)
         {
-            if (connection.inbound().readableBytes() > 0)
+            try
             {
                 server.handler().onRead(connection);
             }
-            if (connection.isOpen())
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                handlerFailed(connection, "onRead", ex);
+                return;
+            }
+        }
+        if (connection.isOpen())
+        {
+            try
             {
                 server.handler().onInputEnded(connection);
             }
-        }
-        catch (final RuntimeException ex)
-        {
-            handlerFailed(connection, "onInputEnded", ex);
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                handlerFailed(connection, "onInputEnded", ex);
+            }
         }
     }
 
@@ -306,15 +337,17 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onWritable(c);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             handlerFailed(c, "onWritable", ex);
         }
     }
 
-    private void handlerFailed(final Connection c, final String callback, final RuntimeException ex)
+    /** A callback threw something contained: shed that connection only. */
+    private void handlerFailed(final Connection c, final String callback, final Throwable ex)
     {
-        logError(callback + " of " + c + " threw; closing it", ex);
+        logFailure(callback + " of " + c + " threw; closing it", ex);
         close(c, TransportCounters.HANDLER_ERRORS);
     }
 
@@ -330,14 +363,39 @@ final class WorkerTransport implements WorkerIo
         }
     }
 
+    /** Logs an expected kind of failure (a peer, the OS) in one line, rate-limited. */
     void logError(final String what, final Throwable ex)
+    {
+        log(what, ex, false);
+    }
+
+    /** Logs a bug (a handler's, or ours) with its stack trace, which is what fixing it takes; rate-limited. */
+    void logFailure(final String what, final Throwable ex)
+    {
+        log(what, ex, true);
+    }
+
+    private void log(final String what, final Throwable ex, final boolean withStackTrace)
     {
         // At most one line per second per worker: a flood of bad peers must not flood the log.
         final long t = System.nanoTime();
         if (lastErrorLogNanos == 0 || t - lastErrorLogNanos >= TimeUnit.SECONDS.toNanos(1))
         {
             lastErrorLogNanos = t;
-            LOG.warn("{} (worker {}): {}", what, workerIndex, ex.toString());
+            final long skipped = suppressedLogs;
+            suppressedLogs = 0;
+            if (withStackTrace)
+            {
+                LOG.warn("{} (worker {}; {} similar lines suppressed)", what, workerIndex, skipped, ex);
+            }
+            else
+            {
+                LOG.warn("{} (worker {}; {} similar lines suppressed): {}", what, workerIndex, skipped, ex.toString());
+            }
+        }
+        else
+        {
+            suppressedLogs++;
         }
     }
 

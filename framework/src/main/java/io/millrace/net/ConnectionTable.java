@@ -40,10 +40,14 @@ final class ConnectionTable
         connections[count++] = connection;
     }
 
-    /** Removes {@code c}, which must be in the table, by moving the last connection into its slot. */
+    /** Removes {@code c} by moving the last connection into its slot; does nothing if {@code c} is not in the table. */
     void remove(final Connection c)
     {
         final int slot = c.slot;
+        if (slot < 0)
+        {
+            return; // never added (its registration failed) or already removed
+        }
         final Connection last = connections[--count];
         connections[slot] = last;
         last.slot = slot;

@@ -115,9 +115,28 @@ final class WorkerTransport implements WorkerIo
     public void close()
     {
         acceptor.closeListener();
+        // Every turn takes one connection out of the table, so this loop ends whatever close(c)
+        // does; a fatal error from one connection waits until the others and the selector are closed.
+        Throwable fatal = null;
         while (connections.size() > 0)
         {
-            close(connections.last(), 0);
+            final Connection c = connections.last();
+            try
+            {
+                close(c, 0);
+            }
+            catch (final Throwable ex)
+            {
+                if (Fatal.isFatal(ex))
+                {
+                    fatal = fatal == null ? ex : fatal;
+                }
+                else
+                {
+                    logFailure("closing " + c + " at shutdown failed", ex);
+                }
+            }
+            connections.remove(c); // a no-op after a normal close(c), which removed it first
         }
         acceptor.closePending();
         try
@@ -127,6 +146,10 @@ final class WorkerTransport implements WorkerIo
         catch (final IOException ex)
         {
             logError("closing the selector failed", ex);
+        }
+        if (fatal != null)
+        {
+            Fatal.rethrowIfFatal(fatal);
         }
     }
 
@@ -286,9 +309,17 @@ final class WorkerTransport implements WorkerIo
         {
             counters.add(reason, 1);
         }
-        c.releaseAll();
-        closeQuietly(c.channel());
+        // Out of the table first: whatever fails below, the timeout sweep and the shutdown loop
+        // must never meet a closed connection there again (the shutdown loop would spin on it).
         connections.remove(c);
+        final Throwable releaseFailure = c.releaseAll();
+        closeQuietly(c.channel());
+        if (releaseFailure != null)
+        {
+            Fatal.rethrowIfFatal(releaseFailure);
+            logFailure("releasing the buffers of " + c + " failed; the connection is closed anyway (did a handler release " +
+                "a chain the connection owns, such as inbound()? release only what you removed from it)", releaseFailure);
+        }
         try
         {
             server.handler().onClose(c);

@@ -161,6 +161,7 @@ final class WorkerTransport implements WorkerIo
         {
             acceptor.closeListener();
         }
+        acceptor.rearmIfDue(now);
         return acceptor.takeHandOffs();
     }
 

@@ -180,7 +180,7 @@ final class WorkerTransport implements WorkerIo
             closeQuietly(channel);
             return;
         }
-        final Connection connection;
+        Connection connection = null;
         try
         {
             channel.configureBlocking(false);
@@ -188,11 +188,27 @@ final class WorkerTransport implements WorkerIo
             connection = new Connection(this, channel, server.nextConnectionId(), channel.getRemoteAddress());
             connection.register(channel.register(selector, 0, connection));
         }
-        catch (final IOException | SlabExhaustedException ex)
+        catch (final Throwable ex)
         {
+            // Not in the table yet, so close(connection) would not see it: undo here what was taken,
+            // the socket and, once the connection was made, its two chains. Fatal errors too, first.
             counters.add(TransportCounters.REFUSED, 1);
-            logError("could not register an accepted connection", ex);
             closeQuietly(channel);
+            final Throwable releaseFailure = connection != null ? connection.releaseAll() : null;
+            Fatal.rethrowIfFatal(ex);
+            if (releaseFailure != null)
+            {
+                Fatal.rethrowIfFatal(releaseFailure);
+                ex.addSuppressed(releaseFailure);
+            }
+            if (ex instanceof IOException)
+            {
+                logError("could not register an accepted connection", ex); // the peer or the OS: one line
+            }
+            else
+            {
+                logFailure("could not register an accepted connection", ex); // unexpected: with the stack trace
+            }
             return;
         }
         connections.add(connection);

@@ -112,7 +112,8 @@ class HandlerErrorContainmentTest
             awaitTrue(() -> echo.server.stats().handlerErrors() == 1 && echo.server.stats().open() == 0,
                 "the failure was counted and the connection closed: " + echo.server.stats());
             assertTrue(handler.failed.get(), "the callback did throw");
-            assertTrue(CapturedLog.lines(where.method + " of connection ").stream().anyMatch(l -> failure.type.isInstance(l.error())),
+            // onClose's failure is counted before it is logged, so wait for the line.
+            awaitTrue(() -> CapturedLog.lines(where.method + " of connection ").stream().anyMatch(l -> failure.type.isInstance(l.error())),
                 "logged with the error, whose stack trace tells the user where to look");
 
             // The same (only) worker still serves.

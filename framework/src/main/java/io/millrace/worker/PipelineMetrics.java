@@ -109,14 +109,18 @@ final class PipelineMetrics<R>
             {
                 final int s = stage.index;
                 long dispatches = 0;
+                long redispatches = 0;
+                long parked = 0;
                 long errors = 0;
                 for (final Lane lane : lanes)
                 {
                     dispatches += lane.dispatches(s);
+                    redispatches += lane.redispatches(s);
+                    parked += lane.parked(s);
                     errors += lane.errors(s);
                 }
-                stageMetrics.add(new StageMetrics(stage.name, stage.placementText, stage.partitions(), dispatches, errors,
-                    serviceTimes[s].copy()));
+                stageMetrics.add(new StageMetrics(stage.name, stage.placementText, stage.partitions(), dispatches,
+                    Math.max(0, dispatches - redispatches), parked, errors, serviceTimes[s].copy(), queueWaits[s].copy()));
             }
             final List<WorkerMetrics> workerMetrics = new ArrayList<>(workers.length);
             for (final Worker<R> w : workers)
@@ -129,7 +133,7 @@ final class PipelineMetrics<R>
                     w.counter(WorkerCounters.FAILED), w.contextPoolStats(), w.chunkPoolStats()));
             }
             return new MetricsSnapshot(gate.inFlight(), gate.max(), rejectedOverloaded.get(), rejectedNotRunning.get(),
-                List.copyOf(stageMetrics), List.copyOf(workerMetrics));
+                endToEnd.copy(), List.copyOf(stageMetrics), List.copyOf(workerMetrics));
         }
     }
 }

@@ -33,7 +33,7 @@ class PrometheusTextTest
         for (final StageMetrics stage : snapshot.stages())
         {
             final String labels = "{stage=\"" + stage.name() + "\"}";
-            assertEquals(stage.count(), sample(text, "millrace_stage_dispatches_total" + labels));
+            assertEquals(stage.dispatches(), sample(text, "millrace_stage_dispatches_total" + labels));
             assertEquals(stage.errors(), sample(text, "millrace_stage_errors_total" + labels));
             final long histogramCount = stage.serviceTimeNanos().getTotalCount();
             assertTrue(histogramCount > 0, "service times were recorded for " + stage.name());
@@ -76,7 +76,7 @@ class PrometheusTextTest
         h.recordValue(40_000_000);       // 40ms
         h.recordValue(2_000_000_000L);   // 2s
         h.recordValue(30_000_000_000L);  // 30s: only in +Inf
-        final String text = PrometheusText.render(snapshot(List.of(new StageMetrics("s", "inline", 0, 6, 0, h)), null),
+        final String text = PrometheusText.render(snapshot(List.of(new StageMetrics("s", "inline", 0, 6, 6, 0, 0, h, new Histogram(2))), null),
             Map.of());
         ExpositionGrammar.assertValid(text);
         final long[] expected = {1, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5};
@@ -97,7 +97,7 @@ class PrometheusTextTest
     {
         final String weird = "we\"ird\\stage\nname";
         final String text = PrometheusText.render(
-            snapshot(List.of(new StageMetrics(weird, "inline", 0, 1, 0, new Histogram(1, 1000, 2))), null),
+            snapshot(List.of(new StageMetrics(weird, "inline", 0, 1, 1, 0, 0, new Histogram(1, 1000, 2), new Histogram(2))), null),
             Map.of("pool \"x\"", new PoolStats("p", 1, 0, 0, 0, 0, 0, 0, 0, 0)));
         ExpositionGrammar.assertValid(text);
         assertTrue(text.contains("millrace_stage_dispatches_total{stage=\"we\\\"ird\\\\stage\\nname\"} 1\n"), text);
@@ -134,7 +134,7 @@ class PrometheusTextTest
     {
         final WorkerMetrics worker = new WorkerMetrics(0, "w0", 1, 1024, 10, 5, 3, 4, new Histogram(2), 2, 7, 1, 9, 1,
             contextPool, null);
-        return new MetricsSnapshot(1, 100, 2, 3, stages, List.of(worker));
+        return new MetricsSnapshot(1, 100, 2, 3, new Histogram(2), stages, List.of(worker));
     }
 
     /** @return the integer value of the one sample written exactly as {@code series} */

@@ -43,7 +43,7 @@ class StatsPageTest
         h.recordValue(1_500);
         h.recordValue(250_000);
         final MetricsSnapshot snapshot = PrometheusTextTest.snapshot(
-            List.of(new StageMetrics("<script>alert('x')</script>&", "inline", 0, 2, 0, h)), null);
+            List.of(new StageMetrics("<script>alert('x')</script>&", "inline", 0, 2, 2, 0, 0, h, new Histogram(2))), null);
         final String svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>";
         final String html = StatsPage.render(snapshot, Map.of("p\"<b>", new PoolStats("x", 0, 0, 0, 0, 0, 0, 0, 0, 0)), svg);
         assertFalse(html.contains("<script>"), html);

@@ -26,7 +26,9 @@ class StatsPageTest
         {
             assertTrue(html.contains("<tr><td>" + stage + "</td>"), stage);
         }
-        assertTrue(html.contains("<td class=\"n\">500</td>"), "parse count");
+        assertTrue(html.contains("<tr><td>parse</td><td>inline</td><td class=\"n\">500</td><td class=\"n\">500</td>"),
+            "parse dispatches and requests: " + html);
+        assertTrue(html.contains("<h2>End-to-end latency</h2>"), html);
         assertTrue(html.contains("<td class=\"n\">50</td>"), "reply errors");
         assertTrue(html.contains("<td>" + snapshot.workers().get(0).threadName() + "</td>"));
         assertTrue(html.contains("<td>buffers</td><td class=\"n\">3</td><td class=\"n\">1</td><td class=\"n\">75.0%</td>"), html);
@@ -51,6 +53,7 @@ class StatsPageTest
         assertTrue(html.contains("<td>p&quot;&lt;b&gt;</td>"), html);
         assertTrue(html.contains(svg), "heat map embedded as is");
         assertTrue(html.contains("<td class=\"n\">1.5</td>"), "p50 in microseconds: " + html);
+        assertTrue(html.contains("<th>queue p99 \u00b5s</th>"), html);
         assertTrue(html.contains("<td class=\"n\">-</td>"), "no hit rate without acquisitions");
     }
 

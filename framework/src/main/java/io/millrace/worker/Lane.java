@@ -14,8 +14,10 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Writer side: plain writes</h2>
  * One thread writes a lane. A counter is a plain add published with an opaque store (a plain move on
  * x86), so readers see untorn, eventually current values; counts are always exact. A histogram record
- * is a plain HdrHistogram {@link Histogram#recordValue}: no atomic, no fence, no allocation. The
- * histograms come in two {@linkplain Recording sets}: the writer records into the <em>active</em> one,
+ * is a plain HdrHistogram {@link Histogram#recordValue}: no allocation, no fence, and no atomic but
+ * HdrHistogram's own minimum and maximum tracking (volatile fields: a plain load on x86, and a CAS
+ * when a record sets a new extreme of the interval, a handful per interval). The histograms come in
+ * two {@linkplain Recording sets}: the writer records into the <em>active</em> one,
  * the reader owns the other, and the two are swapped by the handshake below. Service times are
  * recorded for every dispatch by default; {@code PipelineBuilder.serviceTimeSampling} saves the two
  * clock reads (and the record) on the requests it does not time.
@@ -46,9 +48,28 @@ import java.util.concurrent.locks.LockSupport;
  * reader the lane's only user: it flips {@code active}, stores {@code acked}, and stores {@code IDLE}
  * back with a <b>release</b>. {@code exitIdle} CASes {@code IDLE -> BUSY}; its acquire sees the
  * reader's flip. It fails only while a reader holds {@code READING} (a pointer flip and two stores),
- * and spins then. One CAS per wake-up, none per record. A lane is created idle: its thread calls
- * {@code exitIdle} before its first record and {@code enterIdle} when it ends, so the lanes of a
- * thread that has not started or has stopped are collected without waiting.
+ * and spins then (yielding after a while, in case the reader was descheduled in between). One CAS
+ * per wake-up, none per record. A lane is created idle: its thread calls {@code exitIdle} before its
+ * first record and {@code enterIdle} when it ends, so the lanes of a thread that has not started or
+ * has stopped are collected without waiting.
+ *
+ * <h2>Who owns what, when</h2>
+ * <ul>
+ * <li>{@code sets[acked & 1]} (the active set) and the counters: the writer while {@code BUSY}; while
+ *     {@code IDLE} nobody records, and a reader holding {@code READING} may flip.</li>
+ * <li>{@code sets[(acked & 1) ^ 1]}: the reader, from the acquire that saw {@code acked} until its
+ *     release of the next {@code requested}; the writer does not touch it in between.</li>
+ * <li>{@code active} and {@code acked}: written by the writer while {@code BUSY}, by a reader only
+ *     while it holds {@code READING}; the writer reads both plainly, ordered by its own stores or by
+ *     its CAS in {@code exitIdle}.</li>
+ * <li>{@code requested}, {@code drained}, {@code awaited}: the reader (under the caller's lock).</li>
+ * </ul>
+ *
+ * <h2>Calling contract</h2>
+ * The owning thread: {@code exitIdle()} when it starts; records between turns; {@code onTurn()} once
+ * per loop turn (or after each dispatch); {@code enterIdle()}/{@code exitIdle()} around every wait
+ * for work, and around any long call during which it records nothing (a blocking stage's handler);
+ * {@code enterIdle()} when it ends. Recording while idle is a race with the reader.
  *
  * <h2>Reader side</h2>
  * {@link #collect} raises a request on every lane, swaps idle lanes itself, and waits (spin, then

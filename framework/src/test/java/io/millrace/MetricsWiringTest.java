@@ -8,7 +8,6 @@ import io.millrace.stage.Placement;
 import io.millrace.stage.StageRef;
 import io.millrace.stage.Suspension;
 import io.millrace.testing.Submit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -28,8 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The metrics a pipeline records through its lanes: dispatches against requests, parked requests,
  * end-to-end latency, queue waits and batch sizes, and snapshots that add up while requests run.
  */
-@Disabled("enable once Worker, StageRunner and BlockingStagePool make the new Lane calls (onTurn, enterIdle/exitIdle, "
-    + "countParked, countRedispatch, recordQueueWait, recordEndToEnd, recordBatch)")
 class MetricsWiringTest
 {
     private record Waiting(int id, Suspension suspension)

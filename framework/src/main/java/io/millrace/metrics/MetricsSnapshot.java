@@ -21,6 +21,8 @@ import java.util.NoSuchElementException;
  *                           successful or not (a copy the caller owns)
  * @param stages             one entry per stage, in declaration order
  * @param workers            one entry per worker, by index
+ * @param failure            the fatal error that failed the pipeline (see
+ *                           {@code Pipeline.failure()}), or null while it is healthy
  */
 public record MetricsSnapshot(
     long inFlight,
@@ -29,8 +31,17 @@ public record MetricsSnapshot(
     long rejectedNotRunning,
     Histogram endToEndNanos,
     List<StageMetrics> stages,
-    List<WorkerMetrics> workers)
+    List<WorkerMetrics> workers,
+    Throwable failure)
 {
+    /**
+     * @return health: whether the pipeline has not failed
+     */
+    public boolean up()
+    {
+        return failure == null;
+    }
+
     /**
      * @param name a stage name
      * @return that stage's metrics

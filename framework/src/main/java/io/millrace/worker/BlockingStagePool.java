@@ -95,6 +95,7 @@ final class BlockingStagePool<R>
     {
         exchange.inBlockingStage = true;
         exchange.beginDispatch(stageIndex, -1);
+        exchange.queuedAt = System.nanoTime();
         exchange.markQueued();
         if (!queue.offer(exchange))
         {
@@ -176,9 +177,11 @@ final class BlockingStagePool<R>
     {
         Outcome outcome = null;
         Throwable error = exchange.stopReason(stage.index, 0);
+        long end = 0;
         if (error == null)
         {
             final long start = System.nanoTime();
+            final long queuedAt = exchange.queuedAt;
             try
             {
                 outcome = stage.handler.handle(exchange.request, exchange);
@@ -188,7 +191,12 @@ final class BlockingStagePool<R>
                 Fatal.rethrowIfFatal(ex);
                 error = ex;
             }
-            final long elapsed = System.nanoTime() - start;
+            end = System.nanoTime();
+            final long elapsed = end - start;
+            // The lane stays idle while the stage runs, so that a metrics reader never waits for a
+            // long blocking call; it is ours only while we record.
+            lane.exitIdle();
+            lane.recordQueueWait(stage.index, start - queuedAt);
             if (error == null)
             {
                 lane.record(stage.index, elapsed);
@@ -202,6 +210,7 @@ final class BlockingStagePool<R>
             {
                 lane.recordError(stage.index, elapsed);
             }
+            lane.enterIdle();
             if (error != null)
             {
                 runtime.stageErrorLog(stage.index).error(error instanceof IllegalStateException ? "misused the stage API" : "threw", error);
@@ -213,6 +222,7 @@ final class BlockingStagePool<R>
         exchange.inBlockingStage = false;
         exchange.resumeOutcome = outcome;
         exchange.error = error;
+        exchange.queuedAt = end; // ring residence on the way home
         if (exchange.tryFinishBlocking())
         {
             exchange.home.publishResume(exchange);

@@ -100,7 +100,7 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
         this.error = null;
         this.resumeOutcome = null;
         this.submittedAt = submitNanos;
-        this.queuedAt = 0;
+        this.queuedAt = submitNanos;
         this.inFlight = true;
         final long g = generation + 1;
         this.generation = g;
@@ -295,6 +295,7 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
         }
         resumeOutcome = outcome;
         error = cause;
+        queuedAt = System.nanoTime();
         home.publishResume(this);
     }
 

@@ -28,6 +28,7 @@ final class PipelineMetrics<R>
     private final StageDef<R>[] stages;
     private final Worker<R>[] workers;
     private final InFlightGate gate;
+    private final java.util.concurrent.atomic.AtomicReference<Throwable> failure;
     private final AtomicLong rejectedOverloaded = new AtomicLong();
     private final AtomicLong rejectedNotRunning = new AtomicLong();
 
@@ -48,8 +49,9 @@ final class PipelineMetrics<R>
      * @param ringSize slots per inbox ring, the largest possible batch
      */
     PipelineMetrics(final StageDef<R>[] stages, final Worker<R>[] workers, final BlockingStagePool<R>[] pools,
-        final InFlightGate gate, final int ringSize)
+        final InFlightGate gate, final int ringSize, final java.util.concurrent.atomic.AtomicReference<Throwable> failure)
     {
+        this.failure = failure;
         this.stages = stages;
         this.workers = workers;
         this.gate = gate;
@@ -130,10 +132,12 @@ final class PipelineMetrics<R>
                     w.counter(WorkerCounters.BATCHES), w.counter(WorkerCounters.MAX_BATCH),
                     batchSizes[w.index()].copy(), w.counter(WorkerCounters.PUBLISHES_SENT),
                     w.counter(WorkerCounters.PARKS), w.wakes(), w.counter(WorkerCounters.COMPLETED),
-                    w.counter(WorkerCounters.FAILED), w.contextPoolStats(), w.chunkPoolStats()));
+                    w.counter(WorkerCounters.FAILED), w.counter(WorkerCounters.LOCAL_SUBMITS),
+                    w.counter(WorkerCounters.LOCAL_RESUMES), w.counter(WorkerCounters.CANCELLED),
+                    w.contextPoolStats(), w.chunkPoolStats()));
             }
             return new MetricsSnapshot(gate.inFlight(), gate.max(), rejectedOverloaded.get(), rejectedNotRunning.get(),
-                endToEnd.copy(), List.copyOf(stageMetrics), List.copyOf(workerMetrics));
+                endToEnd.copy(), List.copyOf(stageMetrics), List.copyOf(workerMetrics), failure.get());
         }
     }
 }

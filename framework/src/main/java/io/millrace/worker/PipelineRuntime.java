@@ -135,7 +135,7 @@ public final class PipelineRuntime<R>
             stageLogs[stage.index] = new RateLimitedLog(LOG, "stage '" + stage.name + "'", LOG_INTERVAL_NANOS);
         }
         this.threads = new PipelineThreads<>(name, workers, pools);
-        this.metrics = new PipelineMetrics<>(stages, workers, pools, gate, ringSize);
+        this.metrics = new PipelineMetrics<>(stages, workers, pools, gate, ringSize, failure);
         this.listenerLog = new RateLimitedLog(LOG, "completion listener of pipeline '" + name + "'", LOG_INTERVAL_NANOS);
         this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
     }

@@ -56,6 +56,16 @@ final class StageRunner<R>
         // One request in every sampleMask + 1 is timed, stage by stage; the others are only counted.
         final boolean timed = (++runs & sampleMask) == 0;
         long start = timed ? System.nanoTime() : 0L;
+        final long queuedAt = exchange.queuedAt;
+        if (queuedAt != 0)
+        {
+            // Time since it was published into a ring (or submitted), charged to the stage it waited for.
+            exchange.queuedAt = 0;
+            if (timed && stages[s].kind != StageDef.BLOCKING)
+            {
+                lane.recordQueueWait(s, start - queuedAt);
+            }
+        }
         for (;;)
         {
             if (exchange.token != null && stopped(exchange, s, start))
@@ -78,7 +88,7 @@ final class StageRunner<R>
                 final Worker<R> owner = runtime.ownerOf(partition);
                 if (owner != worker)
                 {
-                    hop(owner, exchange, s);
+                    hop(owner, exchange, s, timed ? start : 0);
                     return;
                 }
             }
@@ -103,7 +113,7 @@ final class StageRunner<R>
                             target + " but the pipeline has workers 0 to " + (runtime.workerCount() - 1)));
                         return;
                     }
-                    hop(owner, exchange, s);
+                    hop(owner, exchange, s, timed ? start : 0);
                     return;
                 }
             }
@@ -154,6 +164,10 @@ final class StageRunner<R>
                 {
                     complete(exchange);
                 }
+                else
+                {
+                    lane.countParked(s);
+                }
                 return;
             }
         }
@@ -187,7 +201,12 @@ final class StageRunner<R>
         }
         else
         {
-            run(exchange, outcome.target().index());
+            final int target = outcome.target().index();
+            if (exchange.suspendedInThisDispatch && target == exchange.stage)
+            {
+                lane.countRedispatch(target); // the same request, dispatched again where it parked
+            }
+            run(exchange, target);
         }
     }
 
@@ -218,6 +237,11 @@ final class StageRunner<R>
             runtime.releaseHeld(exchange, lane);
         }
         final Throwable error = exchange.error;
+        final long submittedAt = exchange.submittedAt;
+        if (submittedAt != 0)
+        {
+            lane.recordEndToEnd(System.nanoTime() - submittedAt);
+        }
         runtime.notifyComplete(exchange.request, error);
         if (error == null)
         {
@@ -235,9 +259,10 @@ final class StageRunner<R>
         runtime.releaseInFlight();
     }
 
-    private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage)
+    private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage, final long now)
     {
         counters.add(WorkerCounters.PUBLISHES_SENT, 1);
+        exchange.queuedAt = now;
         if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage, null, 0, null))
         {
             // Impossible while maxInFlight <= ringSize / 2; fail loudly rather than lose the request.

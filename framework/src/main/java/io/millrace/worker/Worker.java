@@ -5,8 +5,6 @@ import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.PoolStats;
 import io.millrace.stage.CancelToken;
 import io.millrace.stage.EndOfTurnHook;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.lang.invoke.MethodHandles;
@@ -63,7 +61,6 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private final IdleStrategy idle;
     private final long emptyTurnsBeforePark;
     private final Lane lane;
-    private final SingleWriterRecorder batchSizes;
     private final Thread thread;
     private final TurnState turn = new TurnState();
     private final LocalQueue local;
@@ -94,8 +91,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         this.inbox = new Inbox(ringSize);
         this.idle = idle;
         this.emptyTurnsBeforePark = emptyTurnsBeforePark;
-        this.lane = new Lane(runtime.stages().length, runsStage);
-        this.batchSizes = new SingleWriterRecorder(1, Math.max(2, ringSize), 2);
+        this.lane = new Lane(runtime.stages().length, runsStage, ringSize);
         this.thread = new Thread(this, threadName);
         this.thread.setDaemon(true);
         this.local = new LocalQueue(maxInFlight);
@@ -175,10 +171,12 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     public void run()
     {
         Throwable fatal = null;
+        lane.exitIdle();
         try
         {
             while ((boolean)RUNNING.getVolatile(this))
             {
+                lane.onTurn();
                 if (doWork() > 0)
                 {
                     turn.emptyTurns = 0;
@@ -197,6 +195,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         }
         finally
         {
+            lane.enterIdle();
             releaseOnExit();
         }
         if (fatal != null)
@@ -257,7 +256,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             counters.add(WorkerCounters.RECEIVED, work);
             counters.add(WorkerCounters.BATCHES, 1);
             counters.max(WorkerCounters.MAX_BATCH, work);
-            batchSizes.recordValue(work);
+            lane.recordBatch(work);
         }
         work += drainLocal();
         if (io != null)
@@ -303,7 +302,11 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             n++;
             try
             {
-                if (stage >= 0)
+                if (stage >= 0 && exchange.error != null)
+                {
+                    runner.failAtKey(exchange, stage, exchange.error); // its entry key threw at submit
+                }
+                else if (stage >= 0)
                 {
                     runner.run(exchange, stage);
                 }
@@ -350,6 +353,22 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 runtime.internalError(ex);
             }
             counters.add(WorkerCounters.PARKS, 1);
+            lane.enterIdle(); // a metrics reader may swap this lane's histograms itself while we sleep
+            try
+            {
+                park();
+            }
+            finally
+            {
+                lane.exitIdle();
+            }
+        }
+        inbox.clearParking();
+    }
+
+    private void park()
+    {
+        {
             if (io != null)
             {
                 try
@@ -371,7 +390,6 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 idle.idle();
             }
         }
-        inbox.clearParking();
     }
 
     @Override
@@ -460,17 +478,14 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     {
         counters.add(WorkerCounters.LOCAL_SUBMITS, 1);
         final Exchange<R> exchange = startExchange(request, token, submittedAt);
+        // Nothing runs here, not even a failure: this may be called while the worker sleeps in its
+        // I/O's park (a read handler submitting), so the request waits in the local queue for the
+        // next phase of the turn. A key error rides along in exchange.error.
         if (keyError != null)
         {
-            runner.failAtKey(exchange, stage, keyError);
-            return;
+            exchange.error = keyError;
         }
-        if (exchange.error != null)
-        {
-            runner.complete(exchange);
-            return;
-        }
-        if (!local.offer(exchange, stage))
+        if (!local.offer(exchange, exchange.error == null || keyError != null ? stage : -1))
         {
             exchange.error = new IllegalStateException("local queue of worker " + index +
                 " was full on a submit: the in-flight bound was broken; please report this");
@@ -617,10 +632,5 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     long wakes()
     {
         return inbox.wakes();
-    }
-
-    void drainBatchSizes(final Histogram into)
-    {
-        into.add(batchSizes.getIntervalHistogram());
     }
 }

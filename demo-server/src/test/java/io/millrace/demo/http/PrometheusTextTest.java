@@ -112,7 +112,7 @@ class PrometheusTextTest
         final MetricsSnapshot snapshot = new MetricsSnapshot(0, 100, 0, 0, endToEnd, List.of(
             new StageMetrics("lock", "inline", 0, 7, 4, 3, 0, new Histogram(2), queue),
             new StageMetrics("idle", "inline", 0, 0, 0, 0, 0, new Histogram(2), new Histogram(2))),
-            List.of());
+            List.of(), null);
         final String text = PrometheusText.render(snapshot, Map.of());
         ExpositionGrammar.assertValid(text);
 
@@ -174,8 +174,8 @@ class PrometheusTextTest
     static MetricsSnapshot snapshot(final List<StageMetrics> stages, final PoolStats contextPool)
     {
         final WorkerMetrics worker = new WorkerMetrics(0, "w0", 1, 1024, 10, 5, 3, 4, new Histogram(2), 2, 7, 1, 9, 1,
-            contextPool, null);
-        return new MetricsSnapshot(1, 100, 2, 3, new Histogram(2), stages, List.of(worker));
+            0, 0, 0, contextPool, null);
+        return new MetricsSnapshot(1, 100, 2, 3, new Histogram(2), stages, List.of(worker), null);
     }
 
     /** @return the integer value of the one sample written exactly as {@code series} */

@@ -19,9 +19,17 @@ import java.lang.invoke.VarHandle;
  * request, so neither costs an allocation.
  *
  * <p>Ownership: exactly one thread carries an exchange at a time (see the package doc). The plain
- * fields are handed over by the ring or queue that moves it. {@link #suspendState} is the only field
- * two threads race on: the carrier sets it in {@link #suspend()}, and either the resumer or the
- * carrier (cancelling a misused suspension) wins it back with a CAS.
+ * fields are handed over by the ring or queue that moves it. Two fields are raced on, each by CAS:
+ * <ul>
+ *   <li>{@link #suspendState}: the carrier sets it in {@link #suspend()}; the resumer, the carrier
+ *       (withdrawing a misused suspension), a canceller ({@link #cancelParked}) or the shutdown sweep
+ *       wins it back. It holds the context's {@link #generation}, bumped by every {@link #start}, so
+ *       a cancel or sweep aimed at an earlier request of this pooled context fails its CAS.</li>
+ *   <li>{@link #handoff}: a blocking stage's thread and the shutdown sweep decide with it which of
+ *       them completes a request queued for or running in that stage.</li>
+ * </ul>
+ * {@link #inFlight} is plain: written by the carrying workers, read by the sweep only after it
+ * joined them.
  *
  * @param <R> the request type
  */

@@ -67,8 +67,8 @@ public final class CancelToken
     private volatile boolean cancelled;
     @SuppressWarnings("unused")
     private volatile Target target;
-    /** Written before {@link #target} is set (release), read after it is read (acquire). */
-    private long generation;
+    /** Which use of the bound context: written (volatile) after the target's CAS, read (volatile) before the target. */
+    private volatile long generation;
     private long deadlineNanos;
     private boolean hasDeadline;
 
@@ -109,10 +109,11 @@ public final class CancelToken
         {
             return false;
         }
+        final long g = generation;
         final Target t = (Target)TARGET.getAcquire(this);
         if (t != null)
         {
-            t.cancelParked(generation);
+            t.cancelParked(g);
         }
         return true;
     }
@@ -159,7 +160,9 @@ public final class CancelToken
     }
 
     /**
-     * Clears the cancellation and the deadline so that the token can serve the next request.
+     * Clears the cancellation and the deadline so that the token can serve the next request. Reset
+     * only when no other thread may still be inside {@link #cancel()} for the previous request: a
+     * cancel that straddles a reset and a new submit may land on the new request.
      *
      * @return this token
      * @throws IllegalStateException if a request is still in flight with it
@@ -182,15 +185,16 @@ public final class CancelToken
      */
     public void bind(final Target context, final long contextUse)
     {
-        if (target != null)
+        // The CAS makes two binds race cleanly: one of them throws, and only the winner writes the
+        // generation. Then a Dekker pair with cancel(): we write the generation and read cancelled,
+        // it writes cancelled and reads the generation, all volatile. Either it sees our generation
+        // (and target) and withdraws the parked request itself, or we see its cancel below.
+        if (!TARGET.compareAndSet(this, null, context))
         {
             throw new IllegalStateException("this CancelToken is already bound to a request in flight; " +
                 "use one token per in-flight request and reset() it after completion");
         }
         generation = contextUse;
-        // Volatile store then volatile load of cancelled: pairs with cancel()'s CAS then load of the
-        // target, so at least one side sees the other and the parked request is withdrawn.
-        TARGET.setVolatile(this, context);
         // A cancel() that ran before the binding was visible found no target: withdraw for it.
         if (cancelled)
         {

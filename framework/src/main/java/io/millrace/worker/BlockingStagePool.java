@@ -48,7 +48,9 @@ final class BlockingStagePool<R>
     {
         this.runtime = runtime;
         this.stage = stage;
-        this.queue = new ManyToManyConcurrentArrayQueue<>(Math.max(2, capacity));
+        // Twice the in-flight bound: Agrona's offer also fails while a poll of the slot it wants is
+        // half done, which only a queue close to full can meet; with this slack it cannot.
+        this.queue = new ManyToManyConcurrentArrayQueue<>(Math.max(4, capacity * 2));
         this.threads = new Thread[stage.blockingThreads];
         this.lanes = new Lane[stage.blockingThreads];
         final boolean[] runs = new boolean[stageCount];
@@ -223,9 +225,11 @@ final class BlockingStagePool<R>
         exchange.resumeOutcome = outcome;
         exchange.error = error;
         exchange.queuedAt = end; // ring residence on the way home
+        // Read home before the CAS: once we win it, a shutdown sweep may complete and clear the context.
+        final Worker<R> home = exchange.home;
         if (exchange.tryFinishBlocking())
         {
-            exchange.home.publishResume(exchange);
+            home.publishResume(exchange);
         }
         // else: shutdown gave up on this request while the stage ran and has completed it.
     }

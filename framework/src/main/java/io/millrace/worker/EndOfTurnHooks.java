@@ -17,10 +17,12 @@ final class EndOfTurnHooks
     private int currentCount;
     private EndOfTurnHook[] running = new EndOfTurnHook[8];
     private final RateLimitedLog errors;
+    private final java.util.function.BooleanSupplier workerRunning;
     private long hookErrors;
 
-    EndOfTurnHooks(final RateLimitedLog errors)
+    EndOfTurnHooks(final java.util.function.BooleanSupplier workerRunning, final RateLimitedLog errors)
     {
+        this.workerRunning = workerRunning;
         this.errors = errors;
     }
 
@@ -70,6 +72,10 @@ final class EndOfTurnHooks
         {
             final EndOfTurnHook hook = batch[i];
             batch[i] = null;
+            if (!workerRunning.getAsBoolean())
+            {
+                continue; // stopped, perhaps while an earlier hook was stuck: run nothing more
+            }
             try
             {
                 hook.onEndOfTurn();

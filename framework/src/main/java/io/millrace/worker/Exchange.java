@@ -33,9 +33,9 @@ import java.lang.invoke.VarHandle;
  *
  * @param <R> the request type
  */
-public final class Exchange<R> implements StageContext, Suspension, CancelToken.Target
+public final class Exchange<R> implements StageContext, CancelToken.Target
 {
-    /** Low bit of {@link #suspendState}; the rest is the {@link #generation} the state belongs to. */
+    /** Low bit of {@link #suspendState}; the rest is the {@link #parkSeq} the state belongs to. */
     private static final long SUSPENDED = 1;
     private static final VarHandle SUSPEND_STATE;
     private static final VarHandle HANDOFF;
@@ -75,6 +75,12 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
     Throwable error;
     /** Bumped by every {@link #start}: which use of this pooled context a suspension or token belongs to. */
     long generation;
+    /**
+     * Bumped by every {@link #start} and every {@link #suspend}: which suspension a
+     * {@link ParkedRequest} handle belongs to. Owner-written; published by the volatile store of
+     * {@link #suspendState} that follows each bump.
+     */
+    private long parkSeq;
     /** The request's cancel token, or null. */
     CancelToken token;
     /** {@link System#nanoTime()} at submit, for end-to-end latency; 0 when not timed. */
@@ -112,7 +118,7 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
         this.inFlight = true;
         final long g = generation + 1;
         this.generation = g;
-        SUSPEND_STATE.setRelease(this, g << 1);
+        SUSPEND_STATE.setRelease(this, ++parkSeq << 1);
         HANDOFF.setRelease(this, HANDOFF_NONE);
         this.token = null;
         if (cancelToken != null)
@@ -178,19 +184,24 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
         return HANDOFF.compareAndSet(this, HANDOFF_RUNNING, HANDOFF_NONE);
     }
 
+    /** {@link #abandonHandoff()}: another thread took the request first. */
+    static final int HANDOFF_TAKEN = -1;
+
     /**
-     * Shutdown sweep: takes the request away from a blocking stage, queued or running.
+     * Shutdown sweep: claims the request for completion, taking it away from a blocking stage
+     * (queued or running) if it is in one.
      *
-     * @return the state it was taken from, or {@link #HANDOFF_NONE} if it was not in a blocking stage
+     * @return the state it was taken from ({@link #HANDOFF_NONE} when not in a blocking stage), or
+     *         {@link #HANDOFF_TAKEN} if a stopped worker already claimed it
      */
     int abandonHandoff()
     {
         for (;;)
         {
             final int h = (int)HANDOFF.getVolatile(this);
-            if (h == HANDOFF_NONE || h == HANDOFF_ABANDONED)
+            if (h == HANDOFF_ABANDONED)
             {
-                return HANDOFF_NONE;
+                return HANDOFF_TAKEN;
             }
             if (HANDOFF.compareAndSet(this, h, HANDOFF_ABANDONED))
             {
@@ -200,27 +211,47 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
     }
 
     /**
+     * A worker that finds itself stopped when a stage returns: claims the request so that it, not
+     * the shutdown sweep, completes it (the same CAS the sweep makes).
+     *
+     * @return {@code false} if the sweep already took it
+     */
+    boolean claimAfterStop()
+    {
+        return HANDOFF.compareAndSet(this, HANDOFF_NONE, HANDOFF_ABANDONED);
+    }
+
+    /**
      * Shutdown sweep: withdraws a parked request's suspension, so that a late resume throws instead
      * of reaching a dead worker.
      */
     void withdrawSuspension()
     {
-        final long g = generation;
-        SUSPEND_STATE.compareAndSet(this, (g << 1) | SUSPENDED, g << 1);
+        final long state = (long)SUSPEND_STATE.getVolatile(this);
+        if ((state & SUSPENDED) != 0)
+        {
+            SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED);
+        }
     }
 
     @Override
     public void cancelParked(final long contextUse)
     {
-        final long parked = (contextUse << 1) | SUSPENDED;
-        if (SUSPEND_STATE.compareAndSet(this, parked, contextUse << 1))
+        // Read the state, then check it belongs to the request the token was bound to: start()
+        // writes the generation before the state (release), so a state of a later request is seen
+        // together with its generation and fails the check; the CAS fails if anything moved since.
+        final long state = (long)SUSPEND_STATE.getVolatile(this);
+        if ((state & SUSPENDED) == 0 || generation != contextUse)
         {
-            // We won the suspension as a resumer would: the request is ours to send home. Its stage
-            // name is read racily for the message only.
+            return;
+        }
+        final Worker<R> h = home;
+        if (SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
+        {
+            // We won the suspension as a resumer would: the request is ours to send home.
             resumeOutcome = null;
-            error = new RequestCancelledException(token != null && !token.isCancelled() ?
-                RequestCancelledException.Reason.DEADLINE_EXCEEDED : RequestCancelledException.Reason.CANCELLED, null);
-            home.publishResume(this);
+            error = new RequestCancelledException(RequestCancelledException.Reason.CANCELLED, null);
+            h.publishResume(this);
         }
     }
 
@@ -245,8 +276,8 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
      */
     boolean cancelSuspension()
     {
-        final long g = generation;
-        return SUSPEND_STATE.compareAndSet(this, (g << 1) | SUSPENDED, g << 1);
+        final long seq = parkSeq;
+        return SUSPEND_STATE.compareAndSet(this, (seq << 1) | SUSPENDED, seq << 1);
     }
 
     @Override
@@ -257,54 +288,49 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
             throw new IllegalStateException("stage '" + runtime.stageName(stage) +
                 "' is a blocking stage: block its thread instead of suspending the request");
         }
-        final long g = generation;
-        if (suspendedInThisDispatch || (long)SUSPEND_STATE.getVolatile(this) != g << 1)
+        if (suspendedInThisDispatch || ((long)SUSPEND_STATE.getVolatile(this) & SUSPENDED) != 0)
         {
             throw new IllegalStateException("request is already suspended in stage '" + runtime.stageName(stage) +
                 "': call suspend() once per dispatch");
         }
         suspendedInThisDispatch = true;
-        SUSPEND_STATE.setVolatile(this, (g << 1) | SUSPENDED);
+        final long seq = ++parkSeq;
+        // One small handle per suspension, stamped with its sequence: a late resume through an old
+        // handle (a timeout that lost its race with the answer) fails its CAS and throws, instead of
+        // resuming whatever request this pooled context carries by then.
+        final ParkedRequest handle = new ParkedRequest(this, seq);
+        SUSPEND_STATE.setVolatile(this, (seq << 1) | SUSPENDED);
         final CancelToken t = token;
         if (t != null && t.isCancelled())
         {
-            cancelParked(g); // cancelled before it parked: withdraw at once rather than wait for a resumer
+            cancelParked(generation); // cancelled before it parked: withdraw at once rather than wait for a resumer
         }
-        return this;
+        return handle;
     }
 
-    @Override
-    public void resume(final Outcome outcome)
+    /**
+     * A resume or fail through the handle of suspension {@code seq}, from any thread.
+     *
+     * @throws IllegalStateException if that suspension was already resumed, failed or withdrawn
+     */
+    void wake(final long seq, final Outcome outcome, final Throwable cause)
     {
-        if (outcome == null || outcome.kind() == Outcome.Kind.BLOCKED)
-        {
-            throw new IllegalArgumentException("resume(" + outcome + "): resume with Outcome.next(stage) or Outcome.done()");
-        }
-        if (outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(runtime.token()))
+        if (outcome != null && outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(runtime.token()))
         {
             throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
         }
-        wake(outcome, null);
-    }
-
-    @Override
-    public void fail(final Throwable cause)
-    {
-        wake(null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause);
-    }
-
-    private void wake(final Outcome outcome, final Throwable cause)
-    {
-        final long state = (long)SUSPEND_STATE.getVolatile(this);
-        if ((state & SUSPENDED) == 0 || !SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
+        // Read home before winning: once we win, a shutdown sweep may complete and clear the context.
+        final Worker<R> h = home;
+        if (!SUSPEND_STATE.compareAndSet(this, (seq << 1) | SUSPENDED, seq << 1))
         {
-            throw new IllegalStateException("suspension of a request in stage '" + runtime.stageName(stage) +
-                "' was already resumed or failed (or never suspended): resume each suspension exactly once");
+            throw new IllegalStateException("this suspension was already resumed, failed or withdrawn (the request was " +
+                "cancelled, or the pipeline shut down): resume each suspension exactly once, and expect this when a " +
+                "timeout races an answer");
         }
         resumeOutcome = outcome;
         error = cause;
         queuedAt = System.nanoTime();
-        home.publishResume(this);
+        h.publishResume(this);
     }
 
     @Override

@@ -261,21 +261,38 @@ public final class PipelineRuntime<R>
         return COMPLETE;
     }
 
-    void notifyComplete(final R request, final Throwable error)
+    /**
+     * Calls the completion listener inside the guard.
+     *
+     * @return a fatal error the listener threw, for the caller to rethrow once the request's
+     *         bookkeeping is done (so that the sweep cannot complete it a second time); else null
+     */
+    Throwable notifyComplete(final R request, final Throwable error)
     {
         try
         {
             listener.onComplete(request, error);
+            return null;
         }
         catch (final Throwable ex)
         {
+            if (Fatal.isFatal(ex))
+            {
+                return ex;
+            }
             listenerLog.error("threw", ex);
+            return null;
         }
     }
 
     void releaseInFlight()
     {
         gate.release();
+    }
+
+    long inFlightCount()
+    {
+        return gate.inFlight();
     }
 
     void internalError(final Throwable error)
@@ -388,8 +405,13 @@ public final class PipelineRuntime<R>
     /** Shutdown sweep: the listener, guarded, and the in-flight permit. */
     void completeAborted(final R request, final Throwable error)
     {
-        notifyComplete(request, error);
+        final Throwable fatal = notifyComplete(request, error);
         gate.release();
+        if (fatal != null)
+        {
+            // Already shutting down: record it (fail() only logs once the pipeline has failed).
+            fail(fatal, Thread.currentThread());
+        }
     }
 
     Object token()

@@ -24,8 +24,13 @@ import java.util.Set;
  *       abandoned. The blocking thread, which may still be inside user code, CASes the same word
  *       when the call returns, sees it lost, and drops the request: one of the two completes it.</li>
  * </ul>
- * A worker thread still alive after the join is stuck in user code: contexts whose home is that
- * worker may still be touched by it, so they are left alone and counted as dropped.
+ * A worker thread still alive after the join is stuck in user code. Once stopped, a worker touches
+ * nothing but the request it is dispatching: its stop checks make it leave the rest of its batch,
+ * its local queue, timers and hooks alone, and when the stage it is in returns it completes that
+ * request with an abort itself (claiming it with the same hand-off CAS). So the sweep drains its
+ * ring like any other and leaves exactly that one request to it, which it may be inside the
+ * completion listener of. That request is what the report calls dropped: the in-flight count left
+ * after the sweep; it completes if and when the user code returns.
  *
  * <p>Threading: runs once, on the shutting-down thread, under the runtime's lifecycle lock.
  *
@@ -39,7 +44,6 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
     private final Throwable cause;
     private final Duration deadline;
     private long aborted;
-    private long dropped;
 
     ShutdownSweep(final PipelineRuntime<R> runtime, final Worker<R>[] workers, final List<Thread> stuck, final Throwable cause,
         final Duration deadline)
@@ -55,10 +59,8 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
     {
         for (final Worker<R> worker : workers)
         {
-            if (stuck.contains(worker.thread()))
-            {
-                continue;
-            }
+            // A stuck worker's ring too: once stopped, it reads no event again (its dispatch throws
+            // before touching one), so the sweep is the ring's only consumer from here on.
             try
             {
                 worker.drainSubmitsAfterStop(this);
@@ -68,18 +70,29 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
                 runtime.internalError(ex);
             }
         }
+        final List<Exchange<?>> heldByStuckWorkers = new ArrayList<>();
+        for (final Worker<R> worker : workers)
+        {
+            if (stuck.contains(worker.thread()) && worker.carrying() != null)
+            {
+                heldByStuckWorkers.add(worker.carrying());
+            }
+        }
         for (final Exchange<R> exchange : new ArrayList<>(contexts))
         {
             if (!exchange.inFlight)
             {
                 continue;
             }
-            if (exchange.home != null && stuck.contains(exchange.home.thread()))
+            if (heldByStuckWorkers.contains(exchange))
             {
-                dropped++;
-                continue;
+                continue; // its worker is inside user code with it and will carry on when that returns
             }
             final int handoff = exchange.abandonHandoff();
+            if (handoff == Exchange.HANDOFF_TAKEN)
+            {
+                continue; // a stopped worker claimed it and completes it itself
+            }
             exchange.withdrawSuspension();
             exchange.error = error(where(exchange, handoff));
             if (exchange.holdsAnything())
@@ -136,6 +149,6 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
 
     long dropped()
     {
-        return dropped;
+        return runtime.inFlightCount();
     }
 }

@@ -1,5 +1,6 @@
 package io.millrace.worker;
 
+import io.millrace.stage.CancelToken;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.RequestCancelledException;
 
@@ -132,6 +133,11 @@ final class StageRunner<R>
             catch (final Throwable ex)
             {
                 Fatal.rethrowIfFatal(ex);
+                if (!worker.isRunning())
+                {
+                    abortAfterStop(exchange, s);
+                    return;
+                }
                 lane.recordError(s, timed ? System.nanoTime() - start : Lane.UNTIMED);
                 if (exchange.suspendedInThisDispatch && !exchange.cancelSuspension())
                 {
@@ -140,6 +146,11 @@ final class StageRunner<R>
                     return;
                 }
                 failStage(exchange, s, ex);
+                return;
+            }
+            if (!worker.isRunning())
+            {
+                abortAfterStop(exchange, s);
                 return;
             }
             if (timed)
@@ -171,6 +182,27 @@ final class StageRunner<R>
                 return;
             }
         }
+    }
+
+    /**
+     * The worker was stopped while this stage ran (a shutdown past its deadline found it inside
+     * user code). It goes no further: the request is completed here with an abort, unless the
+     * shutdown sweep claimed it first, and nothing else is touched. One volatile load per dispatch
+     * decides this; the CAS happens only after a stop.
+     */
+    private void abortAfterStop(final Exchange<R> exchange, final int stage)
+    {
+        if (!exchange.claimAfterStop())
+        {
+            return; // the sweep completed it
+        }
+        if (exchange.suspendedInThisDispatch)
+        {
+            exchange.cancelSuspension(); // a late resume now throws; one already on its way is never drained
+        }
+        exchange.error = new io.millrace.PipelineAbortedException("pipeline '" + runtime.name() +
+            "' shut down while stage '" + runtime.stageName(stage) + "' ran for the request, past the deadline", null);
+        complete(exchange);
     }
 
     /**
@@ -242,7 +274,15 @@ final class StageRunner<R>
         {
             lane.recordEndToEnd(System.nanoTime() - submittedAt);
         }
-        runtime.notifyComplete(exchange.request, error);
+        final CancelToken token = exchange.token;
+        if (token != null)
+        {
+            // Unbound before the listener runs, so that the listener (or whoever it wakes) may reset
+            // and reuse the token at once.
+            exchange.token = null;
+            token.unbind();
+        }
+        final Throwable fatal = runtime.notifyComplete(exchange.request, error);
         if (error == null)
         {
             counters.add(WorkerCounters.COMPLETED, 1);
@@ -257,6 +297,10 @@ final class StageRunner<R>
         }
         ExchangePool.recycle(exchange);
         runtime.releaseInFlight();
+        if (fatal != null)
+        {
+            throw (Error)fatal; // the request is complete; now the worker fails the pipeline
+        }
     }
 
     private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage, final long now)

@@ -7,10 +7,37 @@ package io.millrace.worker;
  * The JVM lays out superclass fields first, so the class hierarchy puts padding on both sides, as
  * the Disruptor's {@code Sequence} does.
  *
- * <p>Threading: owned by the worker thread; never read by another thread.
+ * <p>Threading: owned by the worker thread; only {@link #carrying()} is read by another thread (the
+ * shutdown sweep), with an opaque load.
  */
 final class TurnState extends TurnStateFields
 {
+    private static final java.lang.invoke.VarHandle CARRYING;
+
+    static
+    {
+        try
+        {
+            CARRYING = java.lang.invoke.MethodHandles.lookup().findVarHandle(TurnStateFields.class, "carrying", Exchange.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    /** Owner: the request it is dispatching now, or null between requests. An opaque store. */
+    void carrying(final Exchange<?> exchange)
+    {
+        CARRYING.setOpaque(this, exchange);
+    }
+
+    /** Shutdown sweep, for a worker stuck in user code: what it holds. An opaque load. */
+    Exchange<?> carrying()
+    {
+        return (Exchange<?>)CARRYING.getOpaque(this);
+    }
+
     @SuppressWarnings("unused")
     private long p10, p11, p12, p13, p14, p15, p16;
 }
@@ -24,6 +51,11 @@ abstract class TurnStateFields extends TurnStatePad
     int batchCount;
     /** Whether the event being handled is the last of its batch. */
     boolean endOfBatch;
+    /**
+     * The request being dispatched; written by the owner (opaque), read by the shutdown sweep when
+     * the owner is stuck in user code past the deadline: the one request the sweep must leave alone.
+     */
+    Exchange<?> carrying;
 }
 
 /** Left padding. */

@@ -95,8 +95,8 @@ public final class Worker<R> implements Runnable
         this.lane = new Lane(runtime.stages().length, runsStage, ringSize);
         this.thread = new Thread(this, threadName);
         this.thread.setDaemon(true);
-        this.timers = new WorkerTimerWheel(thread, runtime.callbackLog());
-        this.hooks = new EndOfTurnHooks(runtime.callbackLog());
+        this.timers = new WorkerTimerWheel(thread, this::isRunning, runtime.callbackLog());
+        this.hooks = new EndOfTurnHooks(this::isRunning, runtime.callbackLog());
         this.exchanges = new ExchangePool<>(runtime, thread, maxInFlight);
         this.runner = new StageRunner<>(this, runtime, lane, counters, sampleEvery);
         this.dispatch = new WorkerDispatch<>(this, runtime, runner, exchanges, new LocalQueue(maxInFlight), counters, turn);
@@ -130,6 +130,23 @@ public final class Worker<R> implements Runnable
     void atEndOfTurn(final EndOfTurnHook hook)
     {
         hooks.register(hook);
+    }
+
+    boolean isRunning()
+    {
+        return (boolean)RUNNING.getVolatile(this);
+    }
+
+    /** Owner: records the request being dispatched (null when none); see {@link TurnState#carrying()}. */
+    void carrying(final Exchange<?> exchange)
+    {
+        turn.carrying(exchange);
+    }
+
+    /** Sweep: the request a worker stuck in user code is holding, or null. */
+    Exchange<?> carrying()
+    {
+        return turn.carrying();
     }
 
     void start()
@@ -248,8 +265,11 @@ public final class Worker<R> implements Runnable
         }
         catch (final Exception ex)
         {
-            // onEvent contains everything but fatal errors (which are not Exceptions): a runtime bug.
-            runtime.internalError(ex);
+            if (ex != WorkerDispatch.STOPPED)
+            {
+                // onEvent contains everything but fatal errors (which are not Exceptions): a runtime bug.
+                runtime.internalError(ex);
+            }
         }
         int work = t.batchCount;
         if (work > 0)
@@ -259,8 +279,10 @@ public final class Worker<R> implements Runnable
             counters.max(WorkerCounters.MAX_BATCH, work);
             lane.recordBatch(work);
         }
+        // Once stopped, touch nothing more (a worker returning late from user code must not race the
+        // shutdown sweep): every later phase checks.
         work += dispatch.drainLocal();
-        if (io != null)
+        if (io != null && isRunning())
         {
             try
             {
@@ -273,12 +295,12 @@ public final class Worker<R> implements Runnable
             }
             work += dispatch.drainLocal();
         }
-        if (timers.pending() > 0)
+        if (timers.pending() > 0 && isRunning())
         {
             work += timers.poll(System.nanoTime());
             work += dispatch.drainLocal();
         }
-        if (!hooks.isEmpty())
+        if (!hooks.isEmpty() && isRunning())
         {
             work += hooks.run();
             work += dispatch.drainLocal();

@@ -20,6 +20,17 @@ import io.millrace.stage.CancelToken;
  */
 final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
 {
+    /**
+     * Thrown out of {@link #onEvent} once the worker was stopped, so that the poller leaves this
+     * event and the rest of the batch unconsumed: the shutdown sweep drains them after the worker
+     * is joined, and a worker stuck in user code past the deadline, when it returns, touches
+     * nothing more. Preallocated and stackless: it is a signal, not an error.
+     */
+    static final RuntimeException STOPPED = new RuntimeException("worker stopped", null, false, false)
+    {
+        private static final long serialVersionUID = 1L;
+    };
+
     private final Worker<R> worker;
     private final PipelineRuntime<R> runtime;
     private final StageRunner<R> runner;
@@ -43,6 +54,10 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
     @Override
     public boolean onEvent(final InboxEvent event, final long sequence, final boolean endOfBatch)
     {
+        if (!worker.isRunning())
+        {
+            throw STOPPED;
+        }
         final TurnState t = turn;
         t.batchCount++;
         t.endOfBatch = endOfBatch;
@@ -58,6 +73,7 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
 
         try
         {
+            worker.carrying(carried);
             switch (kind)
             {
                 case InboxEvent.SUBMIT ->
@@ -98,12 +114,17 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
             Fatal.rethrowIfFatal(ex);
             runtime.internalError(ex);
         }
+        finally
+        {
+            worker.carrying(null);
+        }
         return true;
     }
 
     private Exchange<R> startExchange(final R request, final CancelToken token, final long submittedAt)
     {
         final Exchange<R> exchange = exchanges.take();
+        worker.carrying(exchange);
         try
         {
             exchange.start(request, worker, token, submittedAt);
@@ -150,12 +171,13 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
         final LocalQueue q = local;
         int n = 0;
         final int limit = q.size() + 64;
-        while (!q.isEmpty() && n < limit)
+        while (!q.isEmpty() && n < limit && worker.isRunning())
         {
             final int stage = q.peekStage();
             @SuppressWarnings("unchecked")
             final Exchange<R> exchange = (Exchange<R>)q.take();
             n++;
+            worker.carrying(exchange);
             try
             {
                 if (stage >= 0 && exchange.error != null)
@@ -175,6 +197,10 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
             {
                 Fatal.rethrowIfFatal(ex);
                 runtime.internalError(ex); // the runner contains user code; this is a bug
+            }
+            finally
+            {
+                worker.carrying(null);
             }
         }
         return n;

@@ -2,6 +2,7 @@ package io.millrace.worker;
 
 import io.millrace.stage.WorkerTimers;
 import org.agrona.DeadlineTimerWheel;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
 import java.util.concurrent.TimeUnit;
@@ -22,11 +23,18 @@ final class WorkerTimerWheel implements WorkerTimers, DeadlineTimerWheel.TimerHa
     private static final int TICKS_PER_WHEEL = 512;
     /** Most callbacks run in one turn, so that a flood of timers cannot starve the inbox. */
     private static final int EXPIRY_LIMIT = 4096;
+    private static final long NO_ID = -1;
 
     private final Thread owner;
     private final DeadlineTimerWheel wheel;
+    /** Our timer id to its callback. Our ids only grow, so a stale id can never name a newer timer. */
     private final Long2ObjectHashMap<Callback> callbacks = new Long2ObjectHashMap<>();
+    /** Our id to the wheel's id, and back: the wheel reuses its ids (spoke and slot) once a timer is gone. */
+    private final Long2LongHashMap wheelIdOf = new Long2LongHashMap(NO_ID);
+    private final Long2LongHashMap ourIdOf = new Long2LongHashMap(NO_ID);
+    private long lastId;
     private final RateLimitedLog errors;
+    private final java.util.function.BooleanSupplier running;
     private volatile long pendingCount;
     private long now;
     private long callbackErrors;
@@ -35,8 +43,9 @@ final class WorkerTimerWheel implements WorkerTimers, DeadlineTimerWheel.TimerHa
      * @param owner  the worker thread
      * @param errors where a throwing callback is reported
      */
-    WorkerTimerWheel(final Thread owner, final RateLimitedLog errors)
+    WorkerTimerWheel(final Thread owner, final java.util.function.BooleanSupplier running, final RateLimitedLog errors)
     {
+        this.running = running;
         this.owner = owner;
         this.wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, System.nanoTime(), TICK_NANOS, TICKS_PER_WHEEL);
         this.errors = errors;
@@ -50,8 +59,17 @@ final class WorkerTimerWheel implements WorkerTimers, DeadlineTimerWheel.TimerHa
         {
             throw new NullPointerException("schedule(deadline, null): give the callback to run");
         }
-        final long id = wheel.scheduleTimer(deadlineNanos);
+        if (wheel.timerCount() == 0)
+        {
+            // The wheel only advances while polled, and it is polled only while timers are pending:
+            // after a quiet spell, bring its clock to now, or the next poll walks every tick between.
+            wheel.currentTickTime(System.nanoTime());
+        }
+        final long wheelId = wheel.scheduleTimer(deadlineNanos);
+        final long id = ++lastId;
         callbacks.put(id, callback);
+        wheelIdOf.put(id, wheelId);
+        ourIdOf.put(wheelId, id);
         pendingCount = wheel.timerCount();
         return id;
     }
@@ -59,18 +77,24 @@ final class WorkerTimerWheel implements WorkerTimers, DeadlineTimerWheel.TimerHa
     @Override
     public long scheduleAfter(final long delayNanos, final Callback callback)
     {
-        return schedule(System.nanoTime() + Math.max(0, delayNanos), callback);
+        final long now = System.nanoTime();
+        final long delay = Math.max(0, delayNanos);
+        // Saturate: nanoTime() + a huge delay would overflow into the past and fire at once.
+        return schedule(now + delay < now ? Long.MAX_VALUE : now + delay, callback);
     }
 
     @Override
     public boolean cancel(final long timerId)
     {
         checkOwner();
-        if (callbacks.remove(timerId) == null)
+        final long wheelId = wheelIdOf.remove(timerId);
+        if (wheelId == NO_ID)
         {
             return false;
         }
-        wheel.cancelTimer(timerId);
+        callbacks.remove(timerId);
+        ourIdOf.remove(wheelId);
+        wheel.cancelTimer(wheelId);
         pendingCount = wheel.timerCount();
         return true;
     }
@@ -106,7 +130,7 @@ final class WorkerTimerWheel implements WorkerTimers, DeadlineTimerWheel.TimerHa
         {
             fired += wheel.poll(nowNanos, this, EXPIRY_LIMIT - fired);
         }
-        while (fired < EXPIRY_LIMIT && wheel.currentTickTime() <= nowNanos && wheel.timerCount() > 0);
+        while (fired < EXPIRY_LIMIT && wheel.currentTickTime() <= nowNanos && wheel.timerCount() > 0 && running.getAsBoolean());
         pendingCount = wheel.timerCount();
         return fired;
     }
@@ -125,9 +149,15 @@ final class WorkerTimerWheel implements WorkerTimers, DeadlineTimerWheel.TimerHa
     }
 
     @Override
-    public boolean onTimerExpiry(final TimeUnit timeUnit, final long nowNanos, final long timerId)
+    public boolean onTimerExpiry(final TimeUnit timeUnit, final long nowNanos, final long wheelId)
     {
-        final Callback callback = callbacks.remove(timerId);
+        if (!running.getAsBoolean())
+        {
+            return false; // stopped (perhaps while an earlier callback was stuck): fire nothing more
+        }
+        final long timerId = ourIdOf.remove(wheelId);
+        wheelIdOf.remove(timerId);
+        final Callback callback = timerId == NO_ID ? null : callbacks.remove(timerId);
         if (callback != null)
         {
             try

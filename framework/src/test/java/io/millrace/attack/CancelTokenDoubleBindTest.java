@@ -26,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class CancelTokenDoubleBindTest
 {
-    private static final int ROUNDS = 200_000;
+    private static final int ROUNDS = 20_000;
+    /** A liveness bound on the whole search, not a speed check: three spinning threads share 2 cores. */
+    private static final long MAX_SEARCH_NANOS = 10_000_000_000L;
 
     @Test
     @Timeout(60)
@@ -53,7 +55,7 @@ class CancelTokenDoubleBindTest
                     long r;
                     while ((r = round.get()) == seen)
                     {
-                        Thread.onSpinWait();
+                        Thread.yield();
                     }
                     if (r < 0)
                     {
@@ -76,14 +78,15 @@ class CancelTokenDoubleBindTest
             threads[t].start();
         }
         int rounds = 0;
-        for (; rounds < ROUNDS && doubleBinds.get() == 0; rounds++)
+        final long end = System.nanoTime() + MAX_SEARCH_NANOS;
+        for (; rounds < ROUNDS && doubleBinds.get() == 0 && System.nanoTime() - end < 0; rounds++)
         {
             wins.set(0);
             done.set(0);
             round.incrementAndGet();
             while (done.get() < 2)
             {
-                Thread.onSpinWait();
+                Thread.yield();
             }
             if (wins.get() == 2)
             {

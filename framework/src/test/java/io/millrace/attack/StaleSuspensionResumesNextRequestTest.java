@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,10 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code WorkerTimers} javadoc): the answer resumes the suspension, and a timeout timer that was not
  * cancelled (or a cancel-withdrawn request whose timer still fires) calls {@code fail} later.
  *
- * <p>Actual: the Suspension is the Exchange itself, and {@code Exchange.wake} CASes whatever state the
- * context is in now, ignoring the generation the suspension was taken in. The stale handle wins the
- * next request's suspension: request 2 completes with request 1's timeout error, and request 2's real
- * resumer then gets the IllegalStateException.
+ * <p>Before the fix the Suspension was the Exchange itself, and {@code Exchange.wake} CASed whatever
+ * state the context was in, ignoring which suspension it was taken in: the stale handle won the next
+ * request's suspension. Now each suspension is a handle stamped with its own sequence.
  */
 class StaleSuspensionResumesNextRequestTest
 {
@@ -65,7 +64,9 @@ class StaleSuspensionResumesNextRequestTest
             assertEquals(SubmitResult.ACCEPTED, pipeline.submit(2));
             final Suspension s2 = parked.poll(10, TimeUnit.SECONDS);
             assertNotNull(s2);
-            assertSame(s1, s2, "precondition: request 2 reuses request 1's pooled context");
+            // Request 2 runs in request 1's pooled context (one worker, one context in use at a time);
+            // its suspension handle is a different one, stamped with its own sequence.
+            assertNotSame(s1, s2);
 
             // Request 1's timeout fires late: its suspension was already resumed.
             assertThrows(IllegalStateException.class, () -> s1.fail(new java.util.concurrent.TimeoutException("request 1 timed out")),

@@ -15,22 +15,33 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A request's context while it is in flight: the user's request, its home worker, and its
- * suspension state. One exchange is the {@link StageContext} and the {@link Suspension} of its
- * request, so neither costs an allocation.
+ * suspension state. One exchange is the {@link StageContext} of its request, so that costs no
+ * allocation; contexts are pooled and reused request after request.
+ *
+ * <p>Each {@link #suspend()} hands out a small {@link Parked} handle of its own, stamped with that
+ * suspension: a handle outlives its suspension (a resumer that learns late that the request was
+ * cancelled, aborted or failed, a second of two racing resumers), and a stale handle must find its
+ * suspension gone, not resume whatever request parks in the recycled context later.
  *
  * <p>Ownership: exactly one thread carries an exchange at a time (see the package doc). The plain
  * fields are handed over by the ring or queue that moves it. {@link #suspendState} is the only field
- * two threads race on: the carrier sets it in {@link #suspend()}, and either the resumer or the
- * carrier (cancelling a misused suspension) wins it back with a CAS.
+ * two threads race on: the carrier sets it in {@link #suspend()}, and either the resumer, a
+ * cancelling thread, the shutdown sweep or the carrier (cancelling a misused suspension) wins it
+ * back with a CAS.
  *
  * @param <R> the request type
  */
-public final class Exchange<R> implements StageContext, Suspension, CancelToken.Target
+public final class Exchange<R> implements StageContext, CancelToken.Target
 {
-    /** Low bit of {@link #suspendState}; the rest is the {@link #generation} the state belongs to. */
+    /**
+     * Low bit of {@link #suspendState}; the rest is a stamp from {@link #stamps}, taken anew by every
+     * {@link #start} and every {@link #suspend()}, so that no two suspensions of a context, in one
+     * request or across requests, ever share a state value.
+     */
     private static final long SUSPENDED = 1;
     private static final VarHandle SUSPEND_STATE;
     private static final VarHandle HANDOFF;
+    private static final VarHandle GENERATION;
 
     /** {@link #handoff}: not in a blocking stage. */
     static final int HANDOFF_NONE = 0;
@@ -48,6 +59,7 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SUSPEND_STATE = lookup.findVarHandle(Exchange.class, "suspendState", long.class);
             HANDOFF = lookup.findVarHandle(Exchange.class, "handoff", int.class);
+            GENERATION = lookup.findVarHandle(Exchange.class, "generation", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -65,8 +77,16 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
     boolean suspendedInThisDispatch;
     Outcome resumeOutcome;
     Throwable error;
-    /** Bumped by every {@link #start}: which use of this pooled context a suspension or token belongs to. */
+    /**
+     * Bumped by every {@link #start}: which use of this pooled context a token belongs to. Written
+     * (opaque) before the release store of {@link #suspendState} in {@link #start}, so that a
+     * canceller that reads the state and then this sees the use the state belongs to or a later one.
+     */
     long generation;
+    /** Last stamp taken, by {@link #start} or {@link #suspend()}; carrier only. */
+    private long stamps;
+    /** The stamp of the suspension made in the current dispatch; carrier only. */
+    private long suspendStamp;
     /** The request's cancel token, or null. */
     CancelToken token;
     /** {@link System#nanoTime()} at submit, for end-to-end latency; 0 when not timed. */
@@ -103,8 +123,8 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
         this.queuedAt = submitNanos;
         this.inFlight = true;
         final long g = generation + 1;
-        this.generation = g;
-        SUSPEND_STATE.setRelease(this, g << 1);
+        GENERATION.setOpaque(this, g);
+        SUSPEND_STATE.setRelease(this, ++stamps << 1);
         HANDOFF.setRelease(this, HANDOFF_NONE);
         this.token = null;
         if (cancelToken != null)
@@ -197,15 +217,21 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
      */
     void withdrawSuspension()
     {
-        final long g = generation;
-        SUSPEND_STATE.compareAndSet(this, (g << 1) | SUSPENDED, g << 1);
+        final long state = (long)SUSPEND_STATE.getVolatile(this);
+        if ((state & SUSPENDED) != 0)
+        {
+            SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED);
+        }
     }
 
     @Override
     public void cancelParked(final long contextUse)
     {
-        final long parked = (contextUse << 1) | SUSPENDED;
-        if (SUSPEND_STATE.compareAndSet(this, parked, contextUse << 1))
+        final long state = (long)SUSPEND_STATE.getVolatile(this);
+        // The state first, then the use: a use read after a state of a later use is that later use.
+        // If the context is reused after these reads, the CAS below fails: every stamp is new.
+        if ((state & SUSPENDED) != 0 && (long)GENERATION.getOpaque(this) == contextUse &&
+            SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
         {
             // We won the suspension as a resumer would: the request is ours to send home. Its stage
             // name is read racily for the message only.
@@ -237,8 +263,8 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
      */
     boolean cancelSuspension()
     {
-        final long g = generation;
-        return SUSPEND_STATE.compareAndSet(this, (g << 1) | SUSPENDED, g << 1);
+        final long s = suspendStamp;
+        return SUSPEND_STATE.compareAndSet(this, (s << 1) | SUSPENDED, s << 1);
     }
 
     @Override
@@ -249,49 +275,37 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
             throw new IllegalStateException("stage '" + runtime.stageName(stage) +
                 "' is a blocking stage: block its thread instead of suspending the request");
         }
-        final long g = generation;
-        if (suspendedInThisDispatch || (long)SUSPEND_STATE.getVolatile(this) != g << 1)
+        if (suspendedInThisDispatch || ((long)SUSPEND_STATE.getVolatile(this) & SUSPENDED) != 0)
         {
             throw new IllegalStateException("request is already suspended in stage '" + runtime.stageName(stage) +
                 "': call suspend() once per dispatch");
         }
         suspendedInThisDispatch = true;
-        SUSPEND_STATE.setVolatile(this, (g << 1) | SUSPENDED);
+        final long s = ++stamps;
+        suspendStamp = s;
+        // The handle is the one allocation of a suspension: it may outlive it, and must then find it gone.
+        final Parked handle = new Parked(this, s, stage);
+        SUSPEND_STATE.setVolatile(this, (s << 1) | SUSPENDED);
         final CancelToken t = token;
         if (t != null && t.isCancelled())
         {
-            cancelParked(g); // cancelled before it parked: withdraw at once rather than wait for a resumer
+            cancelParked(generation); // cancelled before it parked: withdraw at once rather than wait for a resumer
         }
-        return this;
+        return handle;
     }
 
-    @Override
-    public void resume(final Outcome outcome)
+    /**
+     * Resumes the suspension stamped {@code stamp}, if it is still the one parked here.
+     *
+     * @throws IllegalStateException if that suspension was already resumed, failed or withdrawn
+     */
+    private void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause)
     {
-        if (outcome == null || outcome.kind() == Outcome.Kind.BLOCKED)
+        if (!SUSPEND_STATE.compareAndSet(this, (stamp << 1) | SUSPENDED, stamp << 1))
         {
-            throw new IllegalArgumentException("resume(" + outcome + "): resume with Outcome.next(stage) or Outcome.done()");
-        }
-        if (outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(runtime.token()))
-        {
-            throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
-        }
-        wake(outcome, null);
-    }
-
-    @Override
-    public void fail(final Throwable cause)
-    {
-        wake(null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause);
-    }
-
-    private void wake(final Outcome outcome, final Throwable cause)
-    {
-        final long state = (long)SUSPEND_STATE.getVolatile(this);
-        if ((state & SUSPENDED) == 0 || !SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
-        {
-            throw new IllegalStateException("suspension of a request in stage '" + runtime.stageName(stage) +
-                "' was already resumed or failed (or never suspended): resume each suspension exactly once");
+            throw new IllegalStateException("suspension of a request in stage '" + runtime.stageName(parkedStage) +
+                "' was already resumed or failed, or withdrawn because the request was cancelled, failed or aborted: " +
+                "resume each suspension exactly once");
         }
         resumeOutcome = outcome;
         error = cause;
@@ -435,5 +449,49 @@ public final class Exchange<R> implements StageContext, Suspension, CancelToken.
     public String toString()
     {
         return "Exchange{stage=" + runtime.stageName(stage) + ", request=" + request + '}';
+    }
+
+    /**
+     * The {@link Suspension} of one {@link #suspend()}: its context and its stamp. Immutable; any
+     * thread. Resuming it succeeds once, and only while that very suspension is parked.
+     */
+    private static final class Parked implements Suspension
+    {
+        private final Exchange<?> exchange;
+        private final long stamp;
+        private final int stage;
+
+        Parked(final Exchange<?> exchange, final long stamp, final int stage)
+        {
+            this.exchange = exchange;
+            this.stamp = stamp;
+            this.stage = stage;
+        }
+
+        @Override
+        public void resume(final Outcome outcome)
+        {
+            if (outcome == null || outcome.kind() == Outcome.Kind.BLOCKED)
+            {
+                throw new IllegalArgumentException("resume(" + outcome + "): resume with Outcome.next(stage) or Outcome.done()");
+            }
+            if (outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(exchange.runtime.token()))
+            {
+                throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
+            }
+            exchange.wake(stamp, stage, outcome, null);
+        }
+
+        @Override
+        public void fail(final Throwable cause)
+        {
+            exchange.wake(stamp, stage, null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause);
+        }
+
+        @Override
+        public String toString()
+        {
+            return "suspension in stage '" + exchange.runtime.stageName(stage) + "'";
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.millrace.worker;
 
 import com.lmax.disruptor.EventPoller;
 import io.millrace.PipelineAbortedException;
+import io.millrace.memory.BufferAllocator;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,10 @@ import java.util.Set;
  *       when the call returns, sees it lost, and drops the request: one of the two completes it.</li>
  * </ul>
  * A worker thread still alive after the join is stuck in user code: contexts whose home is that
- * worker may still be touched by it, so they are left alone and counted as dropped.
+ * worker may still be touched by it, so they are left alone and counted as dropped. The buffer
+ * allocators of the stopped workers are handed over first ({@code BufferAllocator.ownerStopped}), so
+ * that the chunks this sweep releases for aborted requests, and any released later, go back to the
+ * arena rather than into return queues no worker drains any more.
  *
  * <p>Threading: runs once, on the shutting-down thread, under the runtime's lifecycle lock.
  *
@@ -64,6 +68,21 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
                 worker.drainSubmitsAfterStop(this);
             }
             catch (final Exception ex)
+            {
+                runtime.internalError(ex);
+            }
+            try
+            {
+                // Before the contexts below release what their requests held: from here on a chunk
+                // released for the stopped worker, by this sweep or any other thread, goes straight
+                // back to the arena instead of into a return queue nobody drains any more.
+                final BufferAllocator allocator = worker.allocator();
+                if (allocator != null)
+                {
+                    allocator.ownerStopped();
+                }
+            }
+            catch (final RuntimeException ex)
             {
                 runtime.internalError(ex);
             }

@@ -230,15 +230,16 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         final long state = (long)SUSPEND_STATE.getVolatile(this);
         // The state first, then the use: a use read after a state of a later use is that later use.
         // If the context is reused after these reads, the CAS below fails: every stamp is new.
+        // The home too is read before the CAS (see wake).
+        final Worker<R> to = home;
         if ((state & SUSPENDED) != 0 && (long)GENERATION.getOpaque(this) == contextUse &&
             SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
         {
-            // We won the suspension as a resumer would: the request is ours to send home. Its stage
-            // name is read racily for the message only.
+            // We won the suspension as a resumer would: the request is ours to send home.
             resumeOutcome = null;
             error = new RequestCancelledException(token != null && !token.isCancelled() ?
                 RequestCancelledException.Reason.DEADLINE_EXCEEDED : RequestCancelledException.Reason.CANCELLED, null);
-            home.publishResume(this);
+            to.publishResume(this);
         }
     }
 
@@ -301,6 +302,10 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
      */
     private void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause)
     {
+        // Read before the CAS: the home of a parked request does not change, but a shutdown sweep that
+        // completes the request right after our CAS clears it. Read before, it is the home (a null here
+        // means the sweep withdrew the suspension first, and the CAS fails).
+        final Worker<R> to = home;
         if (!SUSPEND_STATE.compareAndSet(this, (stamp << 1) | SUSPENDED, stamp << 1))
         {
             throw new IllegalStateException("suspension of a request in stage '" + runtime.stageName(parkedStage) +
@@ -310,7 +315,7 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         resumeOutcome = outcome;
         error = cause;
         queuedAt = System.nanoTime();
-        home.publishResume(this);
+        to.publishResume(this);
     }
 
     @Override

@@ -100,16 +100,19 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
             }
             final int handoff = exchange.abandonHandoff();
             exchange.withdrawSuspension();
-            exchange.error = error(where(exchange, handoff));
+            // Kept here, not read back from the context: a resumer or canceller that won the
+            // suspension just before the withdrawal, or a blocking thread finishing its call, may
+            // still write the context's error; the request completes with the abort all the same.
+            final PipelineAbortedException abort = error(where(exchange, handoff));
+            exchange.error = abort;
             if (exchange.holdsAnything())
             {
                 runtime.releaseHeld(exchange, null);
             }
             final R request = exchange.request;
-            final Throwable error = exchange.error != null ? exchange.error : error("in flight");
             exchange.clear();
             aborted++;
-            runtime.completeAborted(request, error);
+            runtime.completeAborted(request, abort);
         }
     }
 

@@ -134,6 +134,20 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         }
     }
 
+    /**
+     * The request is complete: frees its cancel token before the completion listener hears of it,
+     * so that the listener may {@link CancelToken#reset()} it and submit the next request with it.
+     */
+    void unbindToken()
+    {
+        final CancelToken t = token;
+        if (t != null)
+        {
+            token = null;
+            t.unbind();
+        }
+    }
+
     void clear()
     {
         if (token != null)

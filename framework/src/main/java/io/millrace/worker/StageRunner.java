@@ -242,6 +242,7 @@ final class StageRunner<R>
         {
             lane.recordEndToEnd(System.nanoTime() - submittedAt);
         }
+        exchange.unbindToken(); // complete for the token too: the listener may reset and reuse it
         runtime.notifyComplete(exchange.request, error);
         if (error == null)
         {

@@ -131,6 +131,8 @@ final class SoakRun
     private final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
     private final AtomicInteger problemCount = new AtomicInteger();
     private final ConcurrentLinkedQueue<Parked> suspensions = new ConcurrentLinkedQueue<>();
+    /** Tokens the completion listener reset, for later requests: one token serves many requests in turn. */
+    private final ConcurrentLinkedQueue<CancelToken> freeTokens = new ConcurrentLinkedQueue<>();
     private final DelayQueue<Task> chaosQueue = new DelayQueue<>();
     private final List<Thread> chaosThreads = new ArrayList<>();
     private volatile boolean chaosStop;
@@ -308,7 +310,8 @@ final class SoakRun
         {
             return null;
         }
-        final CancelToken t = new CancelToken();
+        final CancelToken reused = reusableToken(p) ? freeTokens.poll() : null;
+        final CancelToken t = reused != null ? reused : new CancelToken();
         switch (p.deadlineKind)
         {
             case SoakPlan.D_PAST -> t.deadlineAt(System.nanoTime() - 1);
@@ -323,6 +326,35 @@ final class SoakRun
             t.cancel();
         }
         return t;
+    }
+
+    /**
+     * Whether the request's token may serve another request after it: nothing cancels it after the
+     * request completed (a cancel from a chaos thread or a worker timer may come late, and would
+     * then cancel whichever request the token serves by then, as documented).
+     */
+    private static boolean reusableToken(final SoakPlan p)
+    {
+        return p.cancelKind == SoakPlan.C_NONE || p.cancelKind == SoakPlan.C_BEFORE_SUBMIT || p.cancelKind == SoakPlan.C_SELF;
+    }
+
+    /** The request completed or was refused: its token goes back for reuse, reset. */
+    private void recycleToken(final Req r, final String where)
+    {
+        final CancelToken t = r.token;
+        if (t == null || !reusableToken(r.plan))
+        {
+            return;
+        }
+        try
+        {
+            t.reset();
+            freeTokens.add(t);
+        }
+        catch (final Throwable ex)
+        {
+            problem("resetting the cancel token of request #" + r.id + " " + where + " failed: " + ex);
+        }
     }
 
     private SubmitResult submitWithRetries(final Req r, final CancelToken token)
@@ -388,9 +420,13 @@ final class SoakRun
                 chaosQueue.add(new Task(r.plan.cancelDelayNanos, late -> cancel(r, t)));
             }
         }
-        else if (shutdownReturned && result == SubmitResult.REJECTED_OVERLOADED)
+        else
         {
-            problem("request #" + r.id + " was refused as overloaded after the shutdown returned, not as not running");
+            if (shutdownReturned && result == SubmitResult.REJECTED_OVERLOADED)
+            {
+                problem("request #" + r.id + " was refused as overloaded after the shutdown returned, not as not running");
+            }
+            recycleToken(r, "after its submit was refused");
         }
     }
 
@@ -893,6 +929,7 @@ final class SoakRun
         {
             problem("request #" + id + " completed while still marked as owner of " + r.marks.count() + " lock cell(s); plan " + r.plan);
         }
+        recycleToken(r, "in the completion listener");
         completedCount.incrementAndGet();
         if (r.plan.listenerThrows)
         {

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.DelayQueue;
@@ -139,6 +140,8 @@ final class SoakRun
     private volatile boolean shutdownStarted;
     private volatile boolean shutdownReturned;
     private volatile ShutdownReport report;
+    /** Set when a completion listener is to start the shutdown; completed with the shutdown's future. */
+    private volatile CompletableFuture<CompletableFuture<ShutdownReport>> listenerShutdown;
     private long retryNanosSpent;
     private long begin;
     private long startedAt;
@@ -930,6 +933,20 @@ final class SoakRun
             problem("request #" + id + " completed while still marked as owner of " + r.marks.count() + " lock cell(s); plan " + r.plan);
         }
         recycleToken(r, "in the completion listener");
+        final CompletableFuture<CompletableFuture<ShutdownReport>> asked = listenerShutdown;
+        if (asked != null && !asked.isDone())
+        {
+            try
+            {
+                pipeline.shutdown(Duration.ZERO);
+                problem("shutdown() on a pipeline thread (" + Thread.currentThread().getName() + ") did not refuse");
+            }
+            catch (final IllegalStateException expected)
+            {
+                // it would wait for its own thread: shutdownAsync is the way from here
+            }
+            asked.complete(pipeline.shutdownAsync(Duration.ofNanos(shape.shutdownDeadlineNanos)));
+        }
         completedCount.incrementAndGet();
         if (r.plan.listenerThrows)
         {
@@ -1017,7 +1034,27 @@ final class SoakRun
             }
             checkWorkersAlive("just before the shutdown");
             shutdownStarted = true;
-            report = pipeline.shutdown(Duration.ofNanos(shape.shutdownDeadlineNanos));
+            final Duration deadline = Duration.ofNanos(shape.shutdownDeadlineNanos);
+            if (shape.shutdownFromListener)
+            {
+                // The next completion listener, on a worker, starts it with shutdownAsync; if none
+                // comes soon (everything parked), this thread does.
+                listenerShutdown = new CompletableFuture<>();
+                final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+                while (!listenerShutdown.isDone() && System.nanoTime() - until < 0)
+                {
+                    LockSupport.parkNanos(100_000);
+                }
+                if (!listenerShutdown.isDone())
+                {
+                    listenerShutdown.complete(pipeline.shutdownAsync(deadline));
+                }
+                report = listenerShutdown.get().get(LIVENESS_NANOS + shape.shutdownDeadlineNanos, TimeUnit.NANOSECONDS);
+            }
+            else
+            {
+                report = pipeline.shutdown(deadline);
+            }
             shutdownReturned = true;
         }
         catch (final Throwable ex)
@@ -1281,6 +1318,10 @@ final class SoakRun
                 problem("the shutdown reports " + r.aborted() + " aborted request(s) but " + abortedSeen.get() +
                     " completed with PipelineAbortedException: " + r);
             }
+        }
+        if (r != null && !r.equals(pipeline.shutdown(Duration.ofSeconds(1))))
+        {
+            problem("a second shutdown returned another report than the first: " + r);
         }
         final List<CapturedLog.Line> internal = CapturedLog.lines("pipeline '" + name + "' runtime");
         if (!internal.isEmpty())

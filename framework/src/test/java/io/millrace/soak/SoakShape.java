@@ -43,6 +43,8 @@ final class SoakShape
     final long shutdownDelayNanos;
     final long shutdownDeadlineNanos;
     final boolean probeMidLoad;
+    /** Mid-load: a completion listener starts the shutdown, with shutdownAsync, on a worker thread. */
+    final boolean shutdownFromListener;
     /** Retries of a refused submit before the request counts as rejected. */
     final int maxRetries;
     final int chaosThreads;
@@ -71,6 +73,7 @@ final class SoakShape
         shutdownDeadlineNanos = mode == GRACEFUL ? TimeUnit.MILLISECONDS.toNanos(10 + rnd.nextInt(190)) :
             mode == ABRUPT ? rnd.nextInt(3_000) * 1_000L : TimeUnit.SECONDS.toNanos(10);
         probeMidLoad = rnd.nextBoolean();
+        shutdownFromListener = mode != DRAIN && rnd.nextDouble() < 0.3;
         maxRetries = pick(rnd, 0, 100, 10_000, 10_000);
         chaosThreads = 1 + rnd.nextInt(2);
         faultRate = pickDouble(rnd, 0.01, 0.04, 0.1);
@@ -117,7 +120,8 @@ final class SoakShape
     public String toString()
     {
         return "mode=" + MODE_NAMES[mode] + (midLoad() ? " (after request " + shutdownAt + " + " + shutdownDelayNanos / 1000 +
-            " us, deadline " + shutdownDeadlineNanos / 1000 + " us, probes " + probeMidLoad + ")" : "") +
+            " us, deadline " + shutdownDeadlineNanos / 1000 + " us, probes " + probeMidLoad +
+            (shutdownFromListener ? ", from a completion listener" : "") + ")" : "") +
             ", requests=" + requests + ", ringSize=" + ringSize + ", maxInFlight=" + maxInFlight + ", entry=" + ENTRY_NAMES[entryKind] +
             ", partitions=" + (ptPartitions == 0 ? "default" : ptPartitions) + "/" + lk2Partitions + ", blocking(" + blockingThreads +
             "), grid columns=" + gridColumns + ", lock keys=" + lockKeySpace + ", idle=" + (sleepingIdle ? "sleeping" : "backoff") +

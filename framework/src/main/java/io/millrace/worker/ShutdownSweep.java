@@ -23,7 +23,9 @@ import java.util.Set;
  *       {@code resume()} throws instead of reaching a dead worker.</li>
  *   <li>A context queued for, or running in, a blocking stage: its hand-off state is CASed to
  *       abandoned. The blocking thread, which may still be inside user code, CASes the same word
- *       when the call returns, sees it lost, and drops the request: one of the two completes it.</li>
+ *       when the call returns, sees it lost, and drops the request: one of the two completes it.
+ *       What a request whose call is still running holds stays with that call: the blocking thread
+ *       gives it back when the call returns, after the request was completed here.</li>
  * </ul>
  * A worker thread still alive after the join is stuck in user code: contexts whose home is that
  * worker may still be touched by it, so they are left alone and counted as dropped. The buffer
@@ -105,7 +107,9 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
             // still write the context's error; the request completes with the abort all the same.
             final PipelineAbortedException abort = error(where(exchange, handoff));
             exchange.error = abort;
-            if (exchange.holdsAnything())
+            // A blocking call still running may still use what the request holds (a buffer it fills):
+            // its thread gives that back when the call returns (BlockingStagePool), not this sweep.
+            if (handoff != Exchange.HANDOFF_RUNNING && exchange.holdsAnything())
             {
                 runtime.releaseHeld(exchange, null);
             }

@@ -24,10 +24,18 @@ import java.lang.invoke.VarHandle;
  * suspension gone, not resume whatever request parks in the recycled context later.
  *
  * <p>Ownership: exactly one thread carries an exchange at a time (see the package doc). The plain
- * fields are handed over by the ring or queue that moves it. {@link #suspendState} is the only field
- * two threads race on: the carrier sets it in {@link #suspend()}, and either the resumer, a
- * cancelling thread, the shutdown sweep or the carrier (cancelling a misused suspension) wins it
- * back with a CAS.
+ * fields are handed over by the ring or queue that moves it. Two fields are raced on, each by CAS:
+ * <ul>
+ *   <li>{@link #suspendState}: the carrier sets it in {@link #suspend()}; the resumer (through the
+ *       suspension's handle), the carrier (withdrawing a misused suspension), a canceller
+ *       ({@link #cancelParked}) or the shutdown sweep wins it back. It holds a stamp taken anew by
+ *       every {@link #start} and every suspension, so a stale handle, or a cancel aimed at an earlier
+ *       request of this pooled context (checked against {@link #generation}), fails its CAS.</li>
+ *   <li>{@link #handoff}: a blocking stage's thread and the shutdown sweep decide with it which of
+ *       them completes a request queued for or running in that stage.</li>
+ * </ul>
+ * {@link #inFlight} is plain: written by the carrying workers, read by the sweep only after it
+ * joined them.
  *
  * @param <R> the request type
  */

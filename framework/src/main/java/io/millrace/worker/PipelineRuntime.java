@@ -22,16 +22,14 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Everything a running pipeline owns: its stages, workers, blocking pools, in-flight gate and
- * metrics. Built once by the pipeline builder; immutable wiring after construction. Starting and
- * stopping the threads is {@link PipelineThreads}' job, assembling metrics {@link PipelineMetrics}'.
+ * metrics. Built once by the pipeline builder; immutable wiring after construction. Starting,
+ * stopping and failing is {@link PipelineLifecycle}'s job, assembling metrics {@link PipelineMetrics}'.
  *
  * @param <R> the request type
  */
@@ -44,8 +42,6 @@ public final class PipelineRuntime<R>
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineRuntime.class);
     private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
-
-    private enum State { NEW, RUNNING, STOPPING, STOPPED }
 
     private final Object token;
     private final String name;
@@ -60,20 +56,13 @@ public final class PipelineRuntime<R>
     private final RateLimitedLog listenerLog;
     private final RateLimitedLog internalLog;
     private final RateLimitedLog callbackLog;
-    private final FatalErrorHandler fatalHandler;
-    private final int sampleMask;
     /** Every request context alive, for the shutdown sweep; added to and removed from only as pools grow and shrink. */
     private final Set<Exchange<R>> contexts = ConcurrentHashMap.newKeySet();
     /** The first fatal error, once the pipeline has failed. */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    /** Set once shutdown stops waiting for in-flight requests: foreign resumers stop spinning on a full ring. */
-    private volatile boolean stopping;
-    private final AtomicInteger nextWorker = new AtomicInteger();
-    private final PipelineThreads<R> threads;
+    private final PipelineIntake<R> intake;
+    private final PipelineLifecycle<R> lifecycle;
     private final PipelineMetrics<R> metrics;
-
-    private State state = State.NEW;
-    private ShutdownReport shutdownReport;
 
     /**
      * @param token      the builder's identity, which stage references carry
@@ -93,8 +82,6 @@ public final class PipelineRuntime<R>
         final int workerCount, final int ringSize, final int maxInFlight, final Idle idle, final int sampleEvery,
         final CompletionListener<? super R> listener, final FatalErrorHandler fatalHandler)
     {
-        this.fatalHandler = fatalHandler;
-        this.sampleMask = sampleEvery - 1;
         this.callbackLog = new RateLimitedLog(LOG, "pipeline '" + name + "'", LOG_INTERVAL_NANOS);
         this.token = token;
         this.name = name;
@@ -102,6 +89,7 @@ public final class PipelineRuntime<R>
         this.entry = entry;
         this.listener = listener;
         this.gate = new InFlightGate(maxInFlight);
+        this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
 
         final boolean[] onWorkers = new boolean[stages.length];
         int maxPartitions = 1;
@@ -134,13 +122,13 @@ public final class PipelineRuntime<R>
             }
             stageLogs[stage.index] = new RateLimitedLog(LOG, "stage '" + stage.name + "'", LOG_INTERVAL_NANOS);
         }
-        this.threads = new PipelineThreads<>(name, workers, pools);
+        this.lifecycle = new PipelineLifecycle<>(this, new PipelineThreads<>(name, workers, pools), gate, failure, fatalHandler);
         this.metrics = new PipelineMetrics<>(stages, workers, pools, gate, ringSize, failure);
+        this.intake = new PipelineIntake<>(this, gate, metrics, entry, sampleEvery);
         this.listenerLog = new RateLimitedLog(LOG, "completion listener of pipeline '" + name + "'", LOG_INTERVAL_NANOS);
-        this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
     }
 
-    // ---------------------------------------------------------------- lifecycle
+    // ---------------------------------------------------------------- lifecycle (see PipelineLifecycle)
 
     /**
      * Starts the workers and blocking pools and opens intake.
@@ -149,149 +137,31 @@ public final class PipelineRuntime<R>
      * @param arena                slabs for the workers' allocators, or null
      * @param ioProvider           I/O the workers poll, or null
      */
-    public synchronized void start(final int preallocatePerWorker, final SlabArena arena, final WorkerIoProvider ioProvider)
+    public void start(final int preallocatePerWorker, final SlabArena arena, final WorkerIoProvider ioProvider)
     {
-        if (state != State.NEW)
-        {
-            throw new IllegalStateException("pipeline '" + name + "' was already started (state " + state +
-                "); build a new pipeline to run again");
-        }
-        threads.start(preallocatePerWorker, arena, ioProvider);
-        state = State.RUNNING;
-        gate.open();
+        lifecycle.start(preallocatePerWorker, arena, ioProvider);
     }
 
     /**
      * Stops intake, waits for in-flight requests until the deadline, then stops every thread and
-     * completes whatever is still in flight with a {@link PipelineAbortedException}: every accepted
-     * request completes exactly once.
+     * completes whatever is still in flight with a {@link io.millrace.PipelineAbortedException}.
      *
      * @param deadline how long to wait in all
      * @return what happened; the same report on every later call
-     * @throws IllegalStateException if called on one of this pipeline's own threads, which the
-     *                               shutdown would wait for
+     * @throws IllegalStateException if called on one of this pipeline's own threads
      */
     public ShutdownReport shutdown(final Duration deadline)
     {
-        Objects.requireNonNull(deadline, "deadline");
-        if (isPipelineThread(Thread.currentThread()))
-        {
-            throw new IllegalStateException("shutdown() was called on " + Thread.currentThread().getName() +
-                ", a thread of pipeline '" + name + "' that the shutdown has to wait for; call shutdownAsync(deadline) " +
-                "from pipeline threads (completion listeners, stages), or shutdown from another thread");
-        }
-        return shutdownNow(deadline, null);
+        return lifecycle.shutdown(deadline);
     }
 
     /**
-     * Starts {@link #shutdown(Duration)} on a thread of its own; callable from anywhere, pipeline
-     * threads included.
-     *
      * @param deadline how long to wait in all
-     * @return the report, when the shutdown is done
+     * @return the report, when the shutdown, run on a thread of its own, is done
      */
     public CompletableFuture<ShutdownReport> shutdownAsync(final Duration deadline)
     {
-        Objects.requireNonNull(deadline, "deadline");
-        final CompletableFuture<ShutdownReport> report = new CompletableFuture<>();
-        final Thread t = new Thread(() ->
-        {
-            try
-            {
-                report.complete(shutdownNow(deadline, null));
-            }
-            catch (final Throwable ex)
-            {
-                report.completeExceptionally(ex);
-            }
-        }, name + "-shutdown");
-        t.setDaemon(true);
-        t.start();
-        return report;
-    }
-
-    private synchronized ShutdownReport shutdownNow(final Duration deadline, final Throwable cause)
-    {
-        if (shutdownReport != null)
-        {
-            return shutdownReport;
-        }
-        final long begin = System.nanoTime();
-        final long end = begin + Math.max(0, deadline.toNanos());
-        final long inFlightAtStart = gate.close();
-        threads.stopIntake();
-        if (state == State.NEW)
-        {
-            state = State.STOPPED;
-            shutdownReport = new ShutdownReport(0, 0, 0, Duration.ZERO, List.of());
-            return shutdownReport;
-        }
-        state = State.STOPPING;
-        while (gate.inFlight() > 0 && System.nanoTime() - end < 0 && failure.get() == null)
-        {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-        stopping = true;
-        final List<Thread> stuck = new ArrayList<>(threads.stopWorkers(end));
-        final Throwable why = cause != null ? cause : failure.get();
-        final ShutdownSweep<R> sweep = new ShutdownSweep<>(this, workers, stuck, why, deadline);
-        sweep.run(contexts);
-        stuck.addAll(threads.stopBlocking());
-        state = State.STOPPED;
-        shutdownReport = new ShutdownReport(inFlightAtStart, sweep.aborted(), sweep.dropped(),
-            Duration.ofNanos(System.nanoTime() - begin), stuck.stream().map(Thread::getName).toList());
-        if (!shutdownReport.clean())
-        {
-            LOG.warn("pipeline '{}' shut down with {} requests aborted, {} dropped and threads still in user code: {}",
-                name, sweep.aborted(), sweep.dropped(), shutdownReport.stuckThreadNames());
-        }
-        return shutdownReport;
-    }
-
-    /**
-     * A pipeline thread hit a fatal error: mark the pipeline failed, close intake, stop every
-     * thread, tell the user's handler, and abort what is in flight. Runs on the failing thread,
-     * after its loop ended; later failures only log.
-     */
-    void fail(final Throwable error, final Thread where)
-    {
-        if (!failure.compareAndSet(null, error))
-        {
-            internalLog.error("hit a further fatal error on " + where.getName() + " after the pipeline failed", error);
-            return;
-        }
-        try
-        {
-            gate.close();
-            for (final Worker<R> w : workers)
-            {
-                w.stop();
-            }
-            LOG.error("pipeline '{}' failed: {} hit a fatal error; intake is closed and its threads stop", name, where.getName(), error);
-        }
-        catch (final Throwable ignored)
-        {
-            // Out of memory while logging: the flag is set, which is what matters.
-        }
-        if (fatalHandler != null)
-        {
-            try
-            {
-                fatalHandler.onFatalError(name, where, error);
-            }
-            catch (final Throwable ignored)
-            {
-                // The handler's own failure changes nothing: the pipeline is already failed.
-            }
-        }
-        try
-        {
-            shutdownAsync(Duration.ZERO);
-        }
-        catch (final Throwable ignored)
-        {
-            // No thread could be started (out of memory): the user's shutdown() aborts what is left.
-        }
+        return lifecycle.shutdownAsync(deadline);
     }
 
     /**
@@ -302,38 +172,36 @@ public final class PipelineRuntime<R>
         return failure.get();
     }
 
+    void fail(final Throwable error, final Thread where)
+    {
+        lifecycle.fail(error, where);
+    }
+
     boolean isStopped()
     {
-        return stopping;
+        return lifecycle.isStopped();
     }
 
-    private boolean isPipelineThread(final Thread thread)
+    /** Shutdown: the live contexts, for the sweep. */
+    Set<Exchange<R>> contexts()
     {
-        if (workerOf(thread) != null)
-        {
-            return true;
-        }
-        for (final BlockingStagePool<R> pool : pools)
-        {
-            if (pool != null)
-            {
-                for (final Thread t : pool.threads())
-                {
-                    if (t == thread)
-                    {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
+        return contexts;
     }
 
-    // ---------------------------------------------------------------- intake
+    Worker<R>[] workers()
+    {
+        return workers;
+    }
+
+    BlockingStagePool<R>[] pools()
+    {
+        return pools;
+    }
+
+    // ---------------------------------------------------------------- intake (see PipelineIntake)
 
     /**
-     * Offers a request to the entry stage without waiting. From one of this pipeline's workers, a
-     * request whose entry stage runs on that same worker enters its local queue: no ring publish.
+     * Offers a request to the entry stage without waiting.
      *
      * @param request the request
      * @param token   its cancel token, or null
@@ -341,86 +209,7 @@ public final class PipelineRuntime<R>
      */
     public SubmitResult submit(final R request, final CancelToken token)
     {
-        if (request == null)
-        {
-            throw new NullPointerException("submit(null): requests must not be null");
-        }
-        if (token != null && token.isBound())
-        {
-            throw new IllegalStateException("submit: this CancelToken is still bound to a request in flight; " +
-                "use one token per in-flight request and reset() it after its completion");
-        }
-        final int admitted = gate.tryAcquire();
-        if (admitted != InFlightGate.OK)
-        {
-            if (admitted == InFlightGate.FULL)
-            {
-                metrics.countRejectedOverloaded();
-                return SubmitResult.REJECTED_OVERLOADED;
-            }
-            metrics.countRejectedNotRunning();
-            return SubmitResult.REJECTED_NOT_RUNNING;
-        }
-        final long submittedAt = sampleMask == 0 || (ThreadLocalRandom.current().nextInt() & sampleMask) == 0 ? System.nanoTime() : 0;
-        Worker<R> target;
-        Throwable keyError = null;
-        try
-        {
-            target = entryWorker(request);
-        }
-        catch (final Throwable ex)
-        {
-            if (Fatal.isFatal(ex))
-            {
-                gate.release();
-                throw ex;
-            }
-            // The entry key is user code: the request is accepted and fails with its error, on a
-            // worker like any other failure, so that it is counted and the listener hears of it.
-            keyError = ex;
-            target = anyWorker();
-        }
-        if (target.thread() == Thread.currentThread())
-        {
-            target.submitLocal(request, token, submittedAt, entry, keyError);
-            return SubmitResult.ACCEPTED;
-        }
-        final int kind = keyError == null ? InboxEvent.SUBMIT : InboxEvent.FAIL_SUBMIT;
-        if (!target.tryPublish(kind, request, null, entry, token, submittedAt, keyError))
-        {
-            gate.release();
-            metrics.countRejectedOverloaded();
-            return SubmitResult.REJECTED_OVERLOADED;
-        }
-        return SubmitResult.ACCEPTED;
-    }
-
-    private Worker<R> entryWorker(final R request)
-    {
-        final StageDef<R> first = stages[entry];
-        if (first.kind == StageDef.PARTITIONED)
-        {
-            return ownerOf(first.partitionOf(request));
-        }
-        if (first.kind == StageDef.PINNED)
-        {
-            final Worker<R> pinned = worker(first.key.applyAsInt(request));
-            if (pinned != null)
-            {
-                return pinned; // out of range: any worker, whose run() fails the request with the reason
-            }
-        }
-        final Worker<R> self = workerOf(Thread.currentThread());
-        if (self != null)
-        {
-            return self;
-        }
-        return anyWorker();
-    }
-
-    private Worker<R> anyWorker()
-    {
-        return workers[(nextWorker.getAndIncrement() & Integer.MAX_VALUE) % workers.length];
+        return intake.submit(request, token);
     }
 
     // ---------------------------------------------------------------- used by workers and pools

@@ -17,7 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * its own loop.
  *
  * <p>The loop has Agrona's agent shape: {@link #doWork()} does one turn and returns how much work it
- * found; an empty turn goes to the {@link IdleStrategy}. A turn is, in order: the inbox batch (the
+ * found; an empty turn goes to the {@link IdleStrategy}. A turn is, in order ({@link WorkerDispatch}
+ * handles the first two): the inbox batch (the
  * ring's {@link EventPoller}); the {@link LocalQueue} of requests this thread submitted or resumed
  * itself; the transport's I/O; the {@link WorkerTimerWheel}; the {@link EndOfTurnHooks}. Work that a
  * phase puts into the local queue runs before the next phase, so a request read, handled and
@@ -36,7 +37,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * @param <R> the request type
  */
-public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent>
+public final class Worker<R> implements Runnable
 {
     private static final VarHandle RUNNING;
 
@@ -63,7 +64,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private final Lane lane;
     private final Thread thread;
     private final TurnState turn = new TurnState();
-    private final LocalQueue local;
+    private final WorkerDispatch<R> dispatch;
     private final WorkerTimerWheel timers;
     private final EndOfTurnHooks hooks;
 
@@ -94,11 +95,11 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         this.lane = new Lane(runtime.stages().length, runsStage, ringSize);
         this.thread = new Thread(this, threadName);
         this.thread.setDaemon(true);
-        this.local = new LocalQueue(maxInFlight);
         this.timers = new WorkerTimerWheel(thread, runtime.callbackLog());
         this.hooks = new EndOfTurnHooks(runtime.callbackLog());
         this.exchanges = new ExchangePool<>(runtime, thread, maxInFlight);
         this.runner = new StageRunner<>(this, runtime, lane, counters, sampleEvery);
+        this.dispatch = new WorkerDispatch<>(this, runtime, runner, exchanges, new LocalQueue(maxInFlight), counters, turn);
     }
 
     int index()
@@ -243,7 +244,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         t.batchCount = 0;
         try
         {
-            inbox.poll(this);
+            inbox.poll(dispatch);
         }
         catch (final Exception ex)
         {
@@ -258,7 +259,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
             counters.max(WorkerCounters.MAX_BATCH, work);
             lane.recordBatch(work);
         }
-        work += drainLocal();
+        work += dispatch.drainLocal();
         if (io != null)
         {
             try
@@ -270,58 +271,19 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 Fatal.rethrowIfFatal(ex);
                 runtime.internalError(ex); // the transport contains handler errors; this is a bug
             }
-            work += drainLocal();
+            work += dispatch.drainLocal();
         }
         if (timers.pending() > 0)
         {
             work += timers.poll(System.nanoTime());
-            work += drainLocal();
+            work += dispatch.drainLocal();
         }
         if (!hooks.isEmpty())
         {
             work += hooks.run();
-            work += drainLocal();
+            work += dispatch.drainLocal();
         }
         return work;
-    }
-
-    /**
-     * Runs what this thread submitted or resumed for itself, including what that work adds, up to
-     * the queue's capacity per call so that a stage resuming itself forever cannot starve the inbox.
-     */
-    private int drainLocal()
-    {
-        final LocalQueue q = local;
-        int n = 0;
-        final int limit = q.size() + 64;
-        while (!q.isEmpty() && n < limit)
-        {
-            final int stage = q.peekStage();
-            @SuppressWarnings("unchecked")
-            final Exchange<R> exchange = (Exchange<R>)q.take();
-            n++;
-            try
-            {
-                if (stage >= 0 && exchange.error != null)
-                {
-                    runner.failAtKey(exchange, stage, exchange.error); // its entry key threw at submit
-                }
-                else if (stage >= 0)
-                {
-                    runner.run(exchange, stage);
-                }
-                else
-                {
-                    runner.resume(exchange);
-                }
-            }
-            catch (final Throwable ex)
-            {
-                Fatal.rethrowIfFatal(ex);
-                runtime.internalError(ex); // the runner contains user code; this is a bug
-            }
-        }
-        return n;
     }
 
     /**
@@ -392,105 +354,13 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         }
     }
 
-    @Override
-    public boolean onEvent(final InboxEvent event, final long sequence, final boolean endOfBatch)
-    {
-        final TurnState t = turn;
-        t.batchCount++;
-        t.endOfBatch = endOfBatch;
-        final int kind = event.kind;
-        final int stage = event.stage;
-        @SuppressWarnings("unchecked")
-        final Exchange<R> carried = (Exchange<R>)event.exchange;
-        final Object request = event.request;
-        final CancelToken token = event.token;
-        final long submittedAt = event.submittedAt;
-        final Throwable error = event.error;
-        event.clear();
-
-        try
-        {
-            switch (kind)
-            {
-                case InboxEvent.SUBMIT ->
-                {
-                    counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
-                    @SuppressWarnings("unchecked")
-                    final R r = (R)request;
-                    final Exchange<R> exchange = startExchange(r, token, submittedAt);
-                    if (exchange.error == null)
-                    {
-                        runner.run(exchange, stage);
-                    }
-                    else
-                    {
-                        runner.complete(exchange);
-                    }
-                }
-                case InboxEvent.FAIL_SUBMIT ->
-                {
-                    counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
-                    @SuppressWarnings("unchecked")
-                    final R r = (R)request;
-                    runner.failAtKey(startExchange(r, token, submittedAt), stage, error);
-                }
-                case InboxEvent.CONTINUE ->
-                {
-                    carried.home = this;
-                    runner.run(carried, stage);
-                }
-                case InboxEvent.RESUME -> runner.resume(carried);
-                default -> runtime.internalError(new IllegalStateException("unknown inbox event kind " + kind));
-            }
-        }
-        catch (final Throwable ex)
-        {
-            // The runner contains user code; a non-fatal error here is a runtime bug. Returning
-            // normally lets the poller advance past this event, so the slot is never re-polled.
-            Fatal.rethrowIfFatal(ex);
-            runtime.internalError(ex);
-        }
-        return true;
-    }
-
-    private Exchange<R> startExchange(final R request, final CancelToken token, final long submittedAt)
-    {
-        final Exchange<R> exchange = exchanges.take();
-        try
-        {
-            exchange.start(request, this, token, submittedAt);
-        }
-        catch (final IllegalStateException tokenInUse)
-        {
-            exchange.error = tokenInUse; // submitted twice with one token: fail this one, keep the other
-        }
-        return exchange;
-    }
-
     /**
-     * Submit from this worker's own thread: the request starts in this turn through the local
-     * queue, with no ring publish. Owner thread only.
-     *
-     * @param keyError the entry key function's error, or null
+     * Submit from this worker's own thread; see {@link WorkerDispatch#submitLocal}.
      */
     void submitLocal(final R request, final CancelToken token, final long submittedAt, final int stage,
         final Throwable keyError)
     {
-        counters.add(WorkerCounters.LOCAL_SUBMITS, 1);
-        final Exchange<R> exchange = startExchange(request, token, submittedAt);
-        // Nothing runs here, not even a failure: this may be called while the worker sleeps in its
-        // I/O's park (a read handler submitting), so the request waits in the local queue for the
-        // next phase of the turn. A key error rides along in exchange.error.
-        if (keyError != null)
-        {
-            exchange.error = keyError;
-        }
-        if (!local.offer(exchange, exchange.error == null || keyError != null ? stage : -1))
-        {
-            exchange.error = new IllegalStateException("local queue of worker " + index +
-                " was full on a submit: the in-flight bound was broken; please report this");
-            runner.complete(exchange);
-        }
+        dispatch.submitLocal(request, token, submittedAt, stage, keyError);
     }
 
     /** Completes {@code exchange} on this worker's thread. */
@@ -529,13 +399,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     {
         if (Thread.currentThread() == thread)
         {
-            counters.add(WorkerCounters.LOCAL_RESUMES, 1);
-            if (!local.offer(exchange, -1))
-            {
-                exchange.error = new IllegalStateException("local queue of worker " + index +
-                    " was full on a resume: the in-flight bound was broken; please report this");
-                runner.complete(exchange);
-            }
+            dispatch.resumeLocal(exchange);
             return;
         }
         final Worker<?> caller = runtime.workerOf(Thread.currentThread());

@@ -75,6 +75,8 @@ public final class PrometheusText
         final List<Labelled<PoolStats>> allPools = pools(snapshot, pools);
 
         final List<Labelled<MetricsSnapshot>> pipeline = List.of(new Labelled<>("", snapshot));
+        family(out, "millrace_up", "gauge", "1 while the pipeline is healthy, 0 once a thread hit a fatal error.", pipeline,
+            m -> m.up() ? 1 : 0);
         family(out, "millrace_in_flight", "gauge", "Accepted requests not yet completed.", pipeline, MetricsSnapshot::inFlight);
         family(out, "millrace_in_flight_max", "gauge", "The pipeline's in-flight bound.", pipeline,
             MetricsSnapshot::maxInFlight);

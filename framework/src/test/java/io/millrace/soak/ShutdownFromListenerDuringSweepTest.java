@@ -33,7 +33,7 @@ class ShutdownFromListenerDuringSweepTest
 {
     @Test
     @Timeout(60)
-    @Disabled("runtime bug, fix in PipelineRuntime.shutdownNow (re-entry from the sweep's listener calls); see the soak report")
+    @Disabled("runtime bug, to fix in PipelineLifecycle.shutdown: a completion listener calling shutdown() during the sweep re-enters it; see the soak report")
     void aListenerCallingShutdownDuringTheSweepGetsTheOneShutdownNotANestedOne() throws Exception
     {
         final int requests = 10;

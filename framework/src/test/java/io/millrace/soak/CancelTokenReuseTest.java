@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * listener is where a connection learns that its request is done, so the token must be reusable
  * there. It used to be unbound only after the listener returned, so {@code reset()} in the
  * listener threw "cannot reset a CancelToken while its request is in flight", and so did submitting
- * the connection's next request with it.
+ * the connection's next request with it (every soak seed, which resets tokens in its listener, failed
+ * this way; also {@code attack.TokenStillBoundInListenerTest}).
  */
 class CancelTokenReuseTest
 {

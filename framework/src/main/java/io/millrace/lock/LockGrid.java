@@ -64,7 +64,8 @@ import java.util.List;
  * that is a row may not be a blocking stage (its requests could not park). {@link #report()} may be
  * called from any thread. The grid itself is immutable after construction; the per-cell protocol is
  * described on {@code Cell}. Memory: a padded cell per row and column (about 200 bytes), a waiter
- * per parked request (reused per thread, so none is allocated in steady state); waiter queues are
+ * per parked request (reused per thread, so none is allocated in steady state) and the small
+ * {@link io.millrace.stage.Suspension} handle of each park (one allocation per contended acquisition); waiter queues are
  * bounded by the pipeline's in-flight bound, since each waiter is a parked in-flight request.
  */
 public final class LockGrid

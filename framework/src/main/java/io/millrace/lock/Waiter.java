@@ -150,7 +150,7 @@ final class Waiter implements HeldResource
     }
 
     /**
-     * A thread's free waiters, so that a contended acquisition allocates nothing in steady state.
+     * A thread's free waiters, so that a contended acquisition allocates no waiter in steady state.
      * Confined to one thread (held in a {@link ThreadLocal}).
      */
     static final class Cache

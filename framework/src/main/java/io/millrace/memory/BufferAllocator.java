@@ -212,6 +212,20 @@ public final class BufferAllocator implements Sweepable
     }
 
     /**
+     * The owner thread has ended for good (a worker after its pipeline stopped): gives idle chunks
+     * back to the arena now, and makes every later release, on any thread, give its chunk back at
+     * once rather than queue it for an owner that will never drain again. Call it after the owner
+     * terminated. See {@link LookasidePool#ownerStopped()}.
+     *
+     * @return objects let go now
+     * @throws IllegalStateException if the owner thread is still alive
+     */
+    public int ownerStopped()
+    {
+        return descriptors.ownerStopped() + chains.ownerStopped() + chunks.ownerStopped();
+    }
+
+    /**
      * @return the allocator's name
      */
     public String name()

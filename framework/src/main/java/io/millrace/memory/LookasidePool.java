@@ -50,12 +50,19 @@ import static io.millrace.memory.PoolCounters.SWEEPS;
  * the pool does not check (it would cost a field in every object). The reference-counted
  * {@link BufferDescriptor} and {@link BufferChain} do check.
  *
+ * <p>When the owner thread has ended for good (a worker after its pipeline's shutdown), whoever
+ * joined it calls {@link #ownerStopped()}: the idle objects are let go, and from then on a release
+ * on any thread lets its object go at once (a chunk goes back to its arena) instead of queueing it
+ * for an owner that will never drain again. Without it, what the shutdown released for aborted
+ * requests, or another thread released after the owner's last drain, stayed counted as live.
+ *
  * @param <T> the pooled type
  */
 public final class LookasidePool<T> implements Sweepable
 {
     private static final VarHandle OWNER;
     private static final VarHandle FOREIGN_DROPS;
+    private static final VarHandle OWNER_STOPPED;
 
     static
     {
@@ -64,6 +71,7 @@ public final class LookasidePool<T> implements Sweepable
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             OWNER = lookup.findVarHandle(LookasidePool.class, "owner", Thread.class);
             FOREIGN_DROPS = lookup.findVarHandle(LookasidePool.class, "foreignDrops", long.class);
+            OWNER_STOPPED = lookup.findVarHandle(LookasidePool.class, "ownerStopped", boolean.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -88,6 +96,9 @@ public final class LookasidePool<T> implements Sweepable
     /** Written by other threads, only when the return queue is full. */
     @SuppressWarnings("unused")
     private volatile long foreignDrops;
+    /** Set once by {@link #ownerStopped()}; then releases on any thread drain the return queue themselves. */
+    @SuppressWarnings("unused")
+    private volatile boolean ownerStopped;
 
     // The two generations, as array stacks: owner thread only.
     private Object[] newGen;
@@ -187,6 +198,82 @@ public final class LookasidePool<T> implements Sweepable
             FOREIGN_DROPS.getAndAdd(this, 1L);
             letGo(object);
         }
+        else
+        {
+            // Our offer, then a look at the flag; ownerStopped() sets the flag, then drains. The fence
+            // keeps the look from passing the offer, so one of the two always finds the object.
+            VarHandle.fullFence();
+            if ((boolean)OWNER_STOPPED.getVolatile(this))
+            {
+                drainStopped();
+            }
+        }
+    }
+
+    /**
+     * Takes over from an owner thread that has ended for good: lets every idle object go (chunks
+     * back to their arena), and those other threads released since the owner's last drain; every
+     * later release on any thread lets its object go at once. Call it after the owner terminated
+     * (joined), never while it may still use the pool.
+     *
+     * @return objects let go now
+     * @throws IllegalStateException if the owner thread is still alive
+     */
+    public int ownerStopped()
+    {
+        final Thread o = owner();
+        if (o != null && o.isAlive())
+        {
+            throw new IllegalStateException("lookaside pool '" + name + "': ownerStopped() while its owner '" + o.getName() +
+                "' is still alive; call it once the owner has terminated");
+        }
+        OWNER_STOPPED.setVolatile(this, true);
+        VarHandle.fullFence();
+        return drainStopped();
+    }
+
+    /**
+     * After the owner stopped: lets the idle objects and the queued returns go. Serialized by the
+     * pool's monitor, the owner's state passing to whichever thread holds it; the owner's own last
+     * writes are ordered before by its termination, which {@link #ownerStopped()}'s caller saw.
+     */
+    private synchronized int drainStopped()
+    {
+        int n = 0;
+        final int idle = newCount + oldCount;
+        for (int i = 0; i < newCount; i++)
+        {
+            @SuppressWarnings("unchecked")
+            final T victim = (T)newGen[i];
+            newGen[i] = null;
+            letGo(victim);
+        }
+        for (int i = 0; i < oldCount; i++)
+        {
+            @SuppressWarnings("unchecked")
+            final T victim = (T)oldGen[i];
+            oldGen[i] = null;
+            letGo(victim);
+        }
+        newCount = 0;
+        oldCount = 0;
+        if (idle > 0)
+        {
+            counters.add(EVICTED, idle);
+            counters.set(IDLE, 0);
+        }
+        T object;
+        while ((object = returns.poll()) != null)
+        {
+            letGo(object);
+            n++;
+        }
+        if (n > 0)
+        {
+            counters.add(RETURNS, n);
+            counters.add(LIVE, -n);
+        }
+        return n + idle;
     }
 
     /**

@@ -23,8 +23,9 @@ import java.util.Objects;
  * the deadline itself.
  *
  * <p>One token serves one request at a time. It is bound when the request starts and unbound when it
- * completes; {@link #reset()} then makes it reusable, so a connection can keep one token for all its
- * requests and allocate nothing per request.
+ * completes, before the completion listener runs; {@link #reset()} then makes it reusable (in the
+ * listener too), so a connection can keep one token for all its requests and allocate nothing per
+ * request.
  *
  * <p>Threading: {@link #cancel()} and {@link #isCancelled()} from any thread. Set the deadline and
  * {@link #reset()} only while the token is not bound (before submitting, after completion); the

@@ -6,7 +6,9 @@ package io.millrace.stage;
  * takes it and {@link StageContext#unhold(HeldResource)} when it gives it back. If the request
  * completes while still holding it, the runtime calls {@link #releaseAbandoned(StageContext)} on the
  * completing worker, counts the misuse against the stage that completed the request, and logs it
- * (rate limited): nothing stays held forever because a stage forgot.
+ * (rate limited): nothing stays held forever because a stage forgot. A request aborted by a shutdown
+ * has its resources released by the shutting-down thread, except while its blocking stage is still
+ * running: then that stage's thread releases them when the call returns, after the completion.
  */
 public interface HeldResource
 {

@@ -13,6 +13,9 @@ public interface StageContext
      * Parks the request. Call it, hand the returned suspension to whoever frees the resource the
      * request waits for, then return {@link Outcome#blocked()}. The suspension may be resumed from
      * any thread, even before this dispatch returns; the request then continues on its home worker.
+     * Each call returns a new small handle for this one suspension: once it was resumed, failed or
+     * withdrawn (the request was cancelled, its stage threw, the pipeline shut down), it refuses
+     * every further use, even after the request's pooled context serves another request.
      *
      * @return the suspension to resume exactly once
      * @throws IllegalStateException if the request is already suspended, or the stage is a blocking

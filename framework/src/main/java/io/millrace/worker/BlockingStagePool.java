@@ -231,7 +231,27 @@ final class BlockingStagePool<R>
         {
             home.publishResume(exchange);
         }
-        // else: shutdown gave up on this request while the stage ran and has completed it.
+        else
+        {
+            // Shutdown gave up on this request while the stage ran and has completed it, leaving
+            // what it holds to this thread: the call that may have used it has returned now.
+            releaseAfterAbandon(exchange);
+        }
+    }
+
+    private void releaseAfterAbandon(final Exchange<R> exchange)
+    {
+        if (!exchange.holdsAnything())
+        {
+            return;
+        }
+        exchange.releaseAbandoned(); // guarded per resource; only a fatal error escapes
+        final Throwable failure = exchange.releaseFailure;
+        exchange.releaseFailure = null;
+        if (failure != null)
+        {
+            runtime.stageErrorLog(stage.index).error("held a resource that threw when released for its request, aborted at shutdown", failure);
+        }
     }
 
     private IllegalStateException misuse(final Outcome outcome)

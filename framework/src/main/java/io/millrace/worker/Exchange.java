@@ -15,16 +15,22 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A request's context while it is in flight: the user's request, its home worker, and its
- * suspension state. One exchange is the {@link StageContext} and the {@link Suspension} of its
- * request, so neither costs an allocation.
+ * suspension state. One exchange is the {@link StageContext} of its request, so that costs no
+ * allocation; contexts are pooled and reused request after request.
+ *
+ * <p>Each {@link #suspend()} hands out a small {@link Parked} handle of its own, stamped with that
+ * suspension: a handle outlives its suspension (a resumer that learns late that the request was
+ * cancelled, aborted or failed, a second of two racing resumers), and a stale handle must find its
+ * suspension gone, not resume whatever request parks in the recycled context later.
  *
  * <p>Ownership: exactly one thread carries an exchange at a time (see the package doc). The plain
  * fields are handed over by the ring or queue that moves it. Two fields are raced on, each by CAS:
  * <ul>
- *   <li>{@link #suspendState}: the carrier sets it in {@link #suspend()}; the resumer, the carrier
- *       (withdrawing a misused suspension), a canceller ({@link #cancelParked}) or the shutdown sweep
- *       wins it back. It holds the context's {@link #generation}, bumped by every {@link #start}, so
- *       a cancel or sweep aimed at an earlier request of this pooled context fails its CAS.</li>
+ *   <li>{@link #suspendState}: the carrier sets it in {@link #suspend()}; the resumer (through the
+ *       suspension's handle), the carrier (withdrawing a misused suspension), a canceller
+ *       ({@link #cancelParked}) or the shutdown sweep wins it back. It holds a stamp taken anew by
+ *       every {@link #start} and every suspension, so a stale handle, or a cancel aimed at an earlier
+ *       request of this pooled context (checked against {@link #generation}), fails its CAS.</li>
  *   <li>{@link #handoff}: a blocking stage's thread and the shutdown sweep decide with it which of
  *       them completes a request queued for or running in that stage.</li>
  * </ul>
@@ -35,10 +41,15 @@ import java.lang.invoke.VarHandle;
  */
 public final class Exchange<R> implements StageContext, CancelToken.Target
 {
-    /** Low bit of {@link #suspendState}; the rest is the {@link #parkSeq} the state belongs to. */
+    /**
+     * Low bit of {@link #suspendState}; the rest is a stamp from {@link #stamps}, taken anew by every
+     * {@link #start} and every {@link #suspend()}, so that no two suspensions of a context, in one
+     * request or across requests, ever share a state value.
+     */
     private static final long SUSPENDED = 1;
     private static final VarHandle SUSPEND_STATE;
     private static final VarHandle HANDOFF;
+    private static final VarHandle GENERATION;
 
     /** {@link #handoff}: not in a blocking stage. */
     static final int HANDOFF_NONE = 0;
@@ -56,6 +67,7 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SUSPEND_STATE = lookup.findVarHandle(Exchange.class, "suspendState", long.class);
             HANDOFF = lookup.findVarHandle(Exchange.class, "handoff", int.class);
+            GENERATION = lookup.findVarHandle(Exchange.class, "generation", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -73,14 +85,16 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
     boolean suspendedInThisDispatch;
     Outcome resumeOutcome;
     Throwable error;
-    /** Bumped by every {@link #start}: which use of this pooled context a suspension or token belongs to. */
-    long generation;
     /**
-     * Bumped by every {@link #start} and every {@link #suspend}: which suspension a
-     * {@link ParkedRequest} handle belongs to. Owner-written; published by the volatile store of
-     * {@link #suspendState} that follows each bump.
+     * Bumped by every {@link #start}: which use of this pooled context a token belongs to. Written
+     * (opaque) before the release store of {@link #suspendState} in {@link #start}, so that a
+     * canceller that reads the state and then this sees the use the state belongs to or a later one.
      */
-    private long parkSeq;
+    long generation;
+    /** Last stamp taken, by {@link #start} or {@link #suspend()}; carrier only. */
+    private long stamps;
+    /** The stamp of the suspension made in the current dispatch; carrier only. */
+    private long suspendStamp;
     /** The request's cancel token, or null. */
     CancelToken token;
     /** {@link System#nanoTime()} at submit, for end-to-end latency; 0 when not timed. */
@@ -117,14 +131,28 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         this.queuedAt = submitNanos;
         this.inFlight = true;
         final long g = generation + 1;
-        this.generation = g;
-        SUSPEND_STATE.setRelease(this, ++parkSeq << 1);
+        GENERATION.setOpaque(this, g);
+        SUSPEND_STATE.setRelease(this, ++stamps << 1);
         HANDOFF.setRelease(this, HANDOFF_NONE);
         this.token = null;
         if (cancelToken != null)
         {
             cancelToken.bind(this, g); // throws, leaving token null, if the token is bound elsewhere
             this.token = cancelToken;
+        }
+    }
+
+    /**
+     * The request is complete: frees its cancel token before the completion listener hears of it,
+     * so that the listener may {@link CancelToken#reset()} it and submit the next request with it.
+     */
+    void unbindToken()
+    {
+        final CancelToken t = token;
+        if (t != null)
+        {
+            token = null;
+            t.unbind();
         }
     }
 
@@ -237,21 +265,19 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
     @Override
     public void cancelParked(final long contextUse)
     {
-        // Read the state, then check it belongs to the request the token was bound to: start()
-        // writes the generation before the state (release), so a state of a later request is seen
-        // together with its generation and fails the check; the CAS fails if anything moved since.
         final long state = (long)SUSPEND_STATE.getVolatile(this);
-        if ((state & SUSPENDED) == 0 || generation != contextUse)
-        {
-            return;
-        }
-        final Worker<R> h = home;
-        if (SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
+        // The state first, then the use: a use read after a state of a later use is that later use.
+        // If the context is reused after these reads, the CAS below fails: every stamp is new.
+        // The home too is read before the CAS (see wake).
+        final Worker<R> to = home;
+        if ((state & SUSPENDED) != 0 && (long)GENERATION.getOpaque(this) == contextUse &&
+            SUSPEND_STATE.compareAndSet(this, state, state & ~SUSPENDED))
         {
             // We won the suspension as a resumer would: the request is ours to send home.
             resumeOutcome = null;
+            // Only cancel() withdraws a parked request; a deadline is checked at stage boundaries.
             error = new RequestCancelledException(RequestCancelledException.Reason.CANCELLED, null);
-            h.publishResume(this);
+            to.publishResume(this);
         }
     }
 
@@ -276,8 +302,8 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
      */
     boolean cancelSuspension()
     {
-        final long seq = parkSeq;
-        return SUSPEND_STATE.compareAndSet(this, (seq << 1) | SUSPENDED, seq << 1);
+        final long s = suspendStamp;
+        return SUSPEND_STATE.compareAndSet(this, (s << 1) | SUSPENDED, s << 1);
     }
 
     @Override
@@ -294,12 +320,11 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
                 "': call suspend() once per dispatch");
         }
         suspendedInThisDispatch = true;
-        final long seq = ++parkSeq;
-        // One small handle per suspension, stamped with its sequence: a late resume through an old
-        // handle (a timeout that lost its race with the answer) fails its CAS and throws, instead of
-        // resuming whatever request this pooled context carries by then.
-        final ParkedRequest handle = new ParkedRequest(this, seq);
-        SUSPEND_STATE.setVolatile(this, (seq << 1) | SUSPENDED);
+        final long s = ++stamps;
+        suspendStamp = s;
+        // The handle is the one allocation of a suspension: it may outlive it, and must then find it gone.
+        final Parked handle = new Parked(this, s, stage);
+        SUSPEND_STATE.setVolatile(this, (s << 1) | SUSPENDED);
         final CancelToken t = token;
         if (t != null && t.isCancelled())
         {
@@ -309,28 +334,26 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
     }
 
     /**
-     * A resume or fail through the handle of suspension {@code seq}, from any thread.
+     * Resumes the suspension stamped {@code stamp}, if it is still the one parked here.
      *
      * @throws IllegalStateException if that suspension was already resumed, failed or withdrawn
      */
-    void wake(final long seq, final Outcome outcome, final Throwable cause)
+    private void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause)
     {
-        if (outcome != null && outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(runtime.token()))
+        // Read before the CAS: the home of a parked request does not change, but a shutdown sweep that
+        // completes the request right after our CAS clears it. Read before, it is the home (a null here
+        // means the sweep withdrew the suspension first, and the CAS fails).
+        final Worker<R> to = home;
+        if (!SUSPEND_STATE.compareAndSet(this, (stamp << 1) | SUSPENDED, stamp << 1))
         {
-            throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
-        }
-        // Read home before winning: once we win, a shutdown sweep may complete and clear the context.
-        final Worker<R> h = home;
-        if (!SUSPEND_STATE.compareAndSet(this, (seq << 1) | SUSPENDED, seq << 1))
-        {
-            throw new IllegalStateException("this suspension was already resumed, failed or withdrawn (the request was " +
-                "cancelled, or the pipeline shut down): resume each suspension exactly once, and expect this when a " +
-                "timeout races an answer");
+            throw new IllegalStateException("suspension of a request in stage '" + runtime.stageName(parkedStage) +
+                "' was already resumed or failed, or withdrawn because the request was cancelled, failed or aborted: " +
+                "resume each suspension exactly once");
         }
         resumeOutcome = outcome;
         error = cause;
         queuedAt = System.nanoTime();
-        h.publishResume(this);
+        to.publishResume(this);
     }
 
     @Override
@@ -469,5 +492,49 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
     public String toString()
     {
         return "Exchange{stage=" + runtime.stageName(stage) + ", request=" + request + '}';
+    }
+
+    /**
+     * The {@link Suspension} of one {@link #suspend()}: its context and its stamp. Immutable; any
+     * thread. Resuming it succeeds once, and only while that very suspension is parked.
+     */
+    private static final class Parked implements Suspension
+    {
+        private final Exchange<?> exchange;
+        private final long stamp;
+        private final int stage;
+
+        Parked(final Exchange<?> exchange, final long stamp, final int stage)
+        {
+            this.exchange = exchange;
+            this.stamp = stamp;
+            this.stage = stage;
+        }
+
+        @Override
+        public void resume(final Outcome outcome)
+        {
+            if (outcome == null || outcome.kind() == Outcome.Kind.BLOCKED)
+            {
+                throw new IllegalArgumentException("resume(" + outcome + "): resume with Outcome.next(stage) or Outcome.done()");
+            }
+            if (outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(exchange.runtime.token()))
+            {
+                throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
+            }
+            exchange.wake(stamp, stage, outcome, null);
+        }
+
+        @Override
+        public void fail(final Throwable cause)
+        {
+            exchange.wake(stamp, stage, null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause);
+        }
+
+        @Override
+        public String toString()
+        {
+            return "suspension in stage '" + exchange.runtime.stageName(stage) + "'";
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.millrace.worker;
 
 import com.lmax.disruptor.EventPoller;
 import io.millrace.PipelineAbortedException;
+import io.millrace.memory.BufferAllocator;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,9 @@ import java.util.Set;
  *       {@code resume()} throws instead of reaching a dead worker.</li>
  *   <li>A context queued for, or running in, a blocking stage: its hand-off state is CASed to
  *       abandoned. The blocking thread, which may still be inside user code, CASes the same word
- *       when the call returns, sees it lost, and drops the request: one of the two completes it.</li>
+ *       when the call returns, sees it lost, and drops the request: one of the two completes it.
+ *       What a request whose call is still running holds stays with that call: the blocking thread
+ *       gives it back when the call returns, after the request was completed here.</li>
  * </ul>
  * A worker thread still alive after the join is stuck in user code. Once stopped, a worker touches
  * nothing but the request it is dispatching: its stop checks make it leave the rest of its batch,
@@ -31,6 +34,10 @@ import java.util.Set;
  * ring like any other and leaves exactly that one request to it, which it may be inside the
  * completion listener of. That request is what the report calls dropped: the in-flight count left
  * after the sweep; it completes if and when the user code returns.
+ * The buffer allocators of the stopped workers are handed over first
+ * ({@code BufferAllocator.ownerStopped}), so that the chunks this sweep releases for aborted
+ * requests, and any released later, go back to the arena rather than into return queues no worker
+ * drains any more.
  *
  * <p>Threading: runs once, on the shutting-down thread, under the runtime's lifecycle lock.
  *
@@ -69,6 +76,21 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
             {
                 runtime.internalError(ex);
             }
+            try
+            {
+                // Before the contexts below release what their requests held: from here on a chunk
+                // released for the stopped worker, by this sweep or any other thread, goes straight
+                // back to the arena instead of into a return queue nobody drains any more.
+                final BufferAllocator allocator = worker.allocator();
+                if (allocator != null)
+                {
+                    allocator.ownerStopped();
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                runtime.internalError(ex);
+            }
         }
         final List<Exchange<?>> heldByStuckWorkers = new ArrayList<>();
         for (final Worker<R> worker : workers)
@@ -94,16 +116,21 @@ final class ShutdownSweep<R> implements EventPoller.Handler<InboxEvent>
                 continue; // a stopped worker claimed it and completes it itself
             }
             exchange.withdrawSuspension();
-            exchange.error = error(where(exchange, handoff));
-            if (exchange.holdsAnything())
+            // Kept here, not read back from the context: a resumer or canceller that won the
+            // suspension just before the withdrawal, or a blocking thread finishing its call, may
+            // still write the context's error; the request completes with the abort all the same.
+            final PipelineAbortedException abort = error(where(exchange, handoff));
+            exchange.error = abort;
+            // A blocking call still running may still use what the request holds (a buffer it fills):
+            // its thread gives that back when the call returns (BlockingStagePool), not this sweep.
+            if (handoff != Exchange.HANDOFF_RUNNING && exchange.holdsAnything())
             {
                 runtime.releaseHeld(exchange, null);
             }
             final R request = exchange.request;
-            final Throwable error = exchange.error != null ? exchange.error : error("in flight");
             exchange.clear();
             aborted++;
-            runtime.completeAborted(request, error);
+            runtime.completeAborted(request, abort);
         }
     }
 

@@ -44,9 +44,11 @@ class StaleSuspensionResumesNextRequestTest
     {
         final LinkedBlockingQueue<Suspension> parked = new LinkedBlockingQueue<>();
         final Map<Integer, CompletableFuture<Throwable>> done = new ConcurrentHashMap<>();
+        final Map<Integer, Object> contexts = new ConcurrentHashMap<>();
         final PipelineBuilder<Integer> b = Pipeline.builder();
         b.handle(b.stage("park"), (id, ctx) ->
         {
+            contexts.put(id, ctx);
             parked.add(ctx.suspend());
             return Outcome.blocked();
         });

@@ -54,6 +54,7 @@ public final class PipelineBuilder<R>
     private int sampleEvery = 1;
     private StageRef<R> entry;
     private CompletionListener<? super R> listener = (request, error) -> { };
+    private FatalErrorHandler fatalHandler;
     private SlabArena arena;
     private WorkerIoProvider io;
     private boolean built;
@@ -282,6 +283,21 @@ public final class PipelineBuilder<R>
     }
 
     /**
+     * What to do when a pipeline thread hits a fatal error (out of memory, an internal VM error).
+     * The pipeline is failed either way (intake closed, threads stopped, in-flight requests aborted,
+     * {@link Pipeline#failure()} set); a server usually exits here so that a supervisor restarts it.
+     *
+     * @param handler the handler; it runs on the failing thread and what it throws is ignored
+     * @return this builder
+     */
+    public PipelineBuilder<R> onFatalError(final FatalErrorHandler handler)
+    {
+        checkNotBuilt();
+        fatalHandler = Objects.requireNonNull(handler, "onFatalError");
+        return this;
+    }
+
+    /**
      * Checks the definition and creates the pipeline (not started).
      *
      * @return the pipeline; call {@link Pipeline#start()}
@@ -331,7 +347,7 @@ public final class PipelineBuilder<R>
         final int entryIndex = entry == null ? 0 : entry.index();
         final int prealloc = preallocate < 0 ? Math.max(1, inFlight / workers) : preallocate;
         built = true;
-        return new Pipeline<>(new PipelineRuntime<>(token, name, defs, entryIndex, workers, ringSize, inFlight, idle, sampleEvery, listener),
+        return new Pipeline<>(new PipelineRuntime<>(token, name, defs, entryIndex, workers, ringSize, inFlight, idle, sampleEvery, listener, fatalHandler),
             prealloc, arena, io);
     }
 

@@ -1,31 +1,43 @@
 package io.millrace;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What {@link Pipeline#shutdown(Duration)} did.
  *
- * @param inFlightAtStart   requests accepted but not completed when intake stopped
- * @param dropped           requests still not completed when the deadline passed; their completion
- *                          listener is never called
- * @param elapsed           how long the drain and stop took
- * @param stuckThreads      worker or blocking threads still running user code after the deadline
+ * @param inFlightAtStart  requests accepted but not completed when intake stopped
+ * @param aborted          requests still in flight at the deadline, which the shutdown completed
+ *                         with a {@link PipelineAbortedException}
+ * @param dropped          requests that could not be completed: only those held by a worker thread
+ *                         stuck in user code past the deadline; their listener is never called
+ * @param elapsed          how long the drain and stop took
+ * @param stuckThreadNames worker or blocking threads still running user code after the deadline
+ *                         (blocking ones were interrupted; their requests are among the aborted)
  */
-public record ShutdownReport(long inFlightAtStart, long dropped, Duration elapsed, int stuckThreads)
+public record ShutdownReport(long inFlightAtStart, long aborted, long dropped, Duration elapsed, List<String> stuckThreadNames)
 {
     /**
-     * @return requests that completed during the drain
+     * @return requests that completed normally during the drain
      */
     public long drained()
     {
-        return inFlightAtStart - dropped;
+        return inFlightAtStart - aborted - dropped;
     }
 
     /**
-     * @return whether every in-flight request completed and every thread stopped in time
+     * @return how many threads were stuck in user code
+     */
+    public int stuckThreads()
+    {
+        return stuckThreadNames.size();
+    }
+
+    /**
+     * @return whether every in-flight request completed normally and every thread stopped in time
      */
     public boolean clean()
     {
-        return dropped == 0 && stuckThreads == 0;
+        return aborted == 0 && dropped == 0 && stuckThreadNames.isEmpty();
     }
 }

@@ -88,7 +88,8 @@ class BlockingPlacementTest
         assertEquals(List.of(), problems);
         assertTrue(maxActive.get() <= 2, "never more than 2 threads in the blocking stage, saw " + maxActive.get());
         assertEquals(2, maxActive.get(), "both blocking threads were used");
-        assertEquals(requests, pipeline.metrics().stage("query").count());
+        assertEquals(requests, pipeline.metrics().stage("query").dispatches());
+        assertEquals(requests, pipeline.metrics().stage("query").requests());
         assertEquals(requests, pipeline.metrics().internalPublishes(), "one publish per resume into the home inbox");
     }
 

@@ -88,7 +88,8 @@ class InlinePipelineTest
         assertEquals(REQUESTS, m.completed());
         for (int i = 0; i < STAGES; i++)
         {
-            assertEquals(REQUESTS, m.stage("s" + i).count());
+            assertEquals(REQUESTS, m.stage("s" + i).dispatches());
+            assertEquals(REQUESTS, m.stage("s" + i).requests());
             assertEquals(0, m.stage("s" + i).errors());
             assertEquals(REQUESTS, m.stage("s" + i).serviceTimeNanos().getTotalCount());
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ShutdownTest
@@ -80,10 +81,11 @@ class ShutdownTest
     }
 
     @Test
-    void aRequestThatNeverFinishesIsDroppedAtTheDeadline()
+    void aRequestThatNeverFinishesIsAbortedAtTheDeadlineAndCompletesExactlyOnce()
     {
         final CountDownLatch forever = new CountDownLatch(1);
         final AtomicLong completed = new AtomicLong();
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
         final PipelineBuilder<Integer> b = Pipeline.builder();
         final StageRef<Integer> route = b.stage("route");
         final StageRef<Integer> stuck = b.stage("stuck", Placement.blocking(1));
@@ -94,7 +96,14 @@ class ShutdownTest
                 return Outcome.done();
             });
         final Pipeline<Integer> pipeline = b.name("stuck").workers(1)
-            .onComplete((id, e) -> completed.incrementAndGet()).build().start();
+            .onComplete((id, e) ->
+            {
+                completed.incrementAndGet();
+                if (e != null)
+                {
+                    errors.add(e);
+                }
+            }).build().start();
         for (int i = 0; i < 100; i++)
         {
             Submit.untilAccepted(pipeline, i);
@@ -108,24 +117,36 @@ class ShutdownTest
         final long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
 
         assertEquals(1, report.inFlightAtStart());
-        assertEquals(1, report.dropped(), "the stuck request is reported dropped");
+        assertEquals(1, report.aborted(), "the stuck request is completed with an error, not dropped");
+        assertEquals(0, report.dropped());
         assertTrue(report.elapsed().toMillis() >= 300, "waited for the deadline: " + report.elapsed());
         // Not a speed check: a shutdown that ignored its deadline would never return at all.
         assertTrue(tookMillis < 60_000, "returned after the deadline, took " + tookMillis + " ms");
-        assertEquals(99, completed.get());
+        assertEquals(100, completed.get(), "every accepted request completed, the stuck one with an error");
+        assertEquals(1, errors.size());
+        assertTrue(errors.get(0) instanceof PipelineAbortedException, errors.toString());
+        assertTrue(errors.get(0).getMessage().contains("blocking stage 'stuck'"), errors.get(0).getMessage());
     }
 
     @Test
-    void aParkedRequestThatIsNeverResumedIsDroppedAndTheReportIsStable()
+    void aParkedRequestThatIsNeverResumedIsAbortedAndTheReportIsStable()
     {
         final PipelineBuilder<Integer> b = Pipeline.builder();
+        final AtomicLong aborted = new AtomicLong();
         final List<Suspension> lost = new CopyOnWriteArrayList<>();
         b.handle(b.stage("park"), (id, ctx) ->
         {
             lost.add(ctx.suspend());
             return Outcome.blocked();
         });
-        final Pipeline<Integer> pipeline = b.name("park").workers(1).build().start();
+        final Pipeline<Integer> pipeline = b.name("park").workers(1)
+            .onComplete((id, e) ->
+            {
+                if (e instanceof PipelineAbortedException)
+                {
+                    aborted.incrementAndGet();
+                }
+            }).build().start();
         for (int i = 0; i < 3; i++)
         {
             Submit.untilAccepted(pipeline, i);
@@ -135,8 +156,12 @@ class ShutdownTest
             Thread.onSpinWait();
         }
         final ShutdownReport report = pipeline.shutdown(Duration.ofMillis(100));
-        assertEquals(3, report.dropped());
+        assertEquals(3, report.aborted());
+        assertEquals(0, report.dropped());
+        assertEquals(3, aborted.get(), "each parked request completed once, with the abort error");
         assertEquals(0, report.stuckThreads());
+        // A late resume finds the suspension withdrawn and says so, instead of reaching a dead worker.
+        assertThrows(IllegalStateException.class, () -> lost.get(0).resume(Outcome.done()));
         assertEquals(report, pipeline.shutdown(Duration.ofSeconds(1)), "shutdown is idempotent");
     }
 }

@@ -81,7 +81,7 @@ class StageErrorTest
 
         final MetricsSnapshot m = pipeline.metrics();
         assertEquals(requests / 10, m.stage("fragile-stage").errors());
-        assertEquals(requests, m.stage("fragile-stage").count());
+        assertEquals(requests, m.stage("fragile-stage").dispatches());
         assertEquals(requests / 10, m.failed());
 
         final long lines = CapturedLog.lines("stage 'fragile-stage'").size();

@@ -1,6 +1,7 @@
 package io.millrace.bench;
 
 import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
 import io.millrace.Idle;
@@ -50,8 +51,8 @@ final class RawHandoff implements AutoCloseable
     RawHandoff(final Idle idle, final int stages)
     {
         this.stages = stages;
-        consumers[0] = new Consumer(0, RingBuffer.createMultiProducer(Slot::new, 1024), idle);
-        consumers[1] = new Consumer(1, RingBuffer.createSingleProducer(Slot::new, 1024), idle);
+        consumers[0] = new Consumer(0, RingBuffer.createMultiProducer(Slot::new, 1024, new BusySpinWaitStrategy()), idle);
+        consumers[1] = new Consumer(1, RingBuffer.createSingleProducer(Slot::new, 1024, new BusySpinWaitStrategy()), idle);
         for (final Consumer c : consumers)
         {
             c.thread.start();

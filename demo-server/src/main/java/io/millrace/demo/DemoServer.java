@@ -1,6 +1,7 @@
 package io.millrace.demo;
 
 import io.millrace.ShutdownReport;
+import io.millrace.memory.LeakDetector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,6 +15,13 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class DemoServer
 {
+    /**
+     * Exit status after a fatal error (out of memory, an internal VM error) in a pipeline thread:
+     * the process exits at once instead of serving on half alive, so that a supervisor restarts it.
+     * 70 is sysexits' EX_SOFTWARE.
+     */
+    static final int EXIT_FATAL = 70;
+
     /** How long a shutdown may drain. */
     public static final Duration DRAIN_DEADLINE = Duration.ofSeconds(10);
 
@@ -39,7 +47,8 @@ public final class DemoServer
         try
         {
             config = DemoConfig.parse(args);
-            service = HttpService.start(config);
+            service = HttpService.start(config, LeakDetector.sampled(LeakDetector.DEFAULT_SAMPLING_INTERVAL),
+                DemoServer::exitOnFatal);
         }
         catch (final IllegalArgumentException | UncheckedIOException ex)
         {
@@ -71,6 +80,24 @@ public final class DemoServer
         LOG.info("shut down: {}", report);
         stopped.countDown();
         System.exit(0);
+    }
+
+    /**
+     * Runs on the pipeline thread that hit the error, after the pipeline marked itself failed.
+     * {@code halt}, not {@code exit}: shutdown hooks would try to drain a server that cannot serve.
+     */
+    private static void exitOnFatal(final String pipeline, final Thread thread, final Throwable error)
+    {
+        try
+        {
+            System.err.println("demo-server: fatal error in " + thread.getName() + " (" + error + "); exiting with status " +
+                EXIT_FATAL + " so that a supervisor can restart the server");
+            System.err.flush();
+        }
+        finally
+        {
+            Runtime.getRuntime().halt(EXIT_FATAL);
+        }
     }
 
     /**

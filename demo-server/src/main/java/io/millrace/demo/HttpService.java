@@ -1,5 +1,6 @@
 package io.millrace.demo;
 
+import io.millrace.FatalErrorHandler;
 import io.millrace.Pipeline;
 import io.millrace.PipelineBuilder;
 import io.millrace.ShutdownReport;
@@ -47,7 +48,7 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
     private final long requestTimeoutNanos;
     private final HttpStages stages;
 
-    private HttpService(final DemoConfig config, final LeakDetector leaks)
+    private HttpService(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
     {
         this.config = config;
         this.requestTimeoutNanos = config.requestTimeout().toNanos();
@@ -85,6 +86,7 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
         }
         this.pipeline = b.name("http").partitions(partitions).memory(arena).io(server)
             .onComplete(this::completed)
+            .onFatalError(onFatal)
             .build();
     }
 
@@ -109,7 +111,21 @@ public final class HttpService implements ConnectionHandler, AutoCloseable
      */
     static HttpService start(final DemoConfig config, final LeakDetector leaks)
     {
-        final HttpService service = new HttpService(config, leaks);
+        return start(config, leaks, (name, thread, error) -> { });
+    }
+
+    /**
+     * Builds and starts the server with the caller's leak detector and fatal-error handler (the
+     * server process exits from it, so that a supervisor restarts it; tests only record it).
+     *
+     * @param config  its settings
+     * @param leaks   the buffers' leak detector
+     * @param onFatal told when a pipeline thread hits an error the runtime cannot contain
+     * @return the running server
+     */
+    static HttpService start(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
+    {
+        final HttpService service = new HttpService(config, leaks, onFatal);
         service.pipeline.start();
         return service;
     }

@@ -23,6 +23,8 @@ final class TransportText
         counter(out, "millrace_connection_read_timeouts_total", "Connections closed because a request did not arrive in time.", s.readTimeouts());
         counter(out, "millrace_connection_io_errors_total", "Connections closed after a read or write error.", s.ioErrors());
         counter(out, "millrace_connection_handler_errors_total", "Connections closed because a handler threw.", s.handlerErrors());
+        counter(out, "millrace_transport_accept_errors_total", "Failed accepts (e.g. out of file descriptors); each pauses accepting for a back-off.",
+            s.acceptErrors());
         counter(out, "millrace_transport_read_bytes_total", "Bytes read from sockets.", s.bytesRead());
         counter(out, "millrace_transport_written_bytes_total", "Bytes written to sockets, sendfile included.", s.bytesWritten());
         counter(out, "millrace_transport_read_pauses_total", "Times reading paused because a peer did not drain its output.", s.readPauses());

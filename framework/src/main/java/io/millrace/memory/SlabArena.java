@@ -20,16 +20,30 @@ import java.nio.ByteBuffer;
  * available to another until that allocator's sweep (one to two intervals) or its idle cap sends
  * them back; size {@link SlabArenaBuilder#maxIdleChunksPerAllocator(int)} with that in mind.
  *
- * <p>Threading: thread-safe and lock-free. The reserve is an Agrona
- * {@link ManyToManyConcurrentArrayQueue} large enough for every chunk the arena can ever have, so
- * giving a chunk back never fails. Slab growth is claimed with a CAS on the slab count, so two
- * threads never allocate the slab that only one of them needed; the claiming thread allocates the
- * slab outside any lock.
+ * <p>Threading: thread-safe, without locks. The reserve is an Agrona
+ * {@link ManyToManyConcurrentArrayQueue} large enough for every chunk the arena can ever have, with
+ * a count, {@code available}, beside it: the number of chunks whose give-back has completed and that no take
+ * has claimed yet. That count, not the queue, says whether the arena is exhausted, because the
+ * queue's answers are only snapshots of claimed slots: its {@code poll()} returns null while the
+ * slot at its head is claimed by an {@code offer} not yet published, even with other chunks
+ * published behind it, and its {@code offer} returns false while the slot it needs is claimed by a
+ * {@code poll} not yet done with it, even though the queue is far from full. Taken at face value
+ * the first made an allocation fail with {@link SlabExhaustedException} while chunks were free, and
+ * the second made a give-back fail as a "double give-back". So a take first claims one unit of
+ * {@code available} with a CAS (no unit: the reserve is really empty, since every completed
+ * give-back is matched by a claim) and then polls until it gets its chunk, and a give-back offers
+ * until the offer succeeds and only then adds its unit. Either wait is for another thread that is a
+ * few instructions from publishing; a take waits only when it holds a claim, which proves a chunk
+ * is there. Slab growth is claimed with a CAS on the slab count, so two threads never allocate the
+ * slab that only one of them needed; the claiming thread allocates the slab outside any lock.
  */
 public final class SlabArena
 {
     private static final VarHandle SLABS;
     private static final VarHandle EXHAUSTIONS;
+    private static final VarHandle AVAILABLE;
+    /** Waits of a take or give-back on another thread's half-done queue operation between yields. */
+    private static final int SPINS_BEFORE_YIELD = 64;
 
     static
     {
@@ -38,6 +52,7 @@ public final class SlabArena
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SLABS = lookup.findVarHandle(SlabArena.class, "slabs", int.class);
             EXHAUSTIONS = lookup.findVarHandle(SlabArena.class, "exhaustions", long.class);
+            AVAILABLE = lookup.findVarHandle(SlabArena.class, "available", int.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -58,6 +73,14 @@ public final class SlabArena
     private volatile int slabs;
     @SuppressWarnings("unused")
     private volatile long exhaustions;
+    /**
+     * Chunks in the reserve that a take may claim: raised after each completed offer, lowered by a
+     * take's CAS before it polls. Every unit stands for a chunk already published in the queue, and
+     * every poll is made by a take holding a unit, so the takes holding units never outnumber the
+     * published chunks not yet polled: a take holding one always finds its chunk.
+     */
+    @SuppressWarnings("unused")
+    private volatile int available;
 
     SlabArena(final SlabArenaBuilder b)
     {
@@ -73,7 +96,7 @@ public final class SlabArena
         for (int i = 0; i < b.initialSlabs; i++)
         {
             final int slab = (int)SLABS.getAndAdd(this, 1);
-            reserve.offer(carve(slab));
+            giveBack(carve(slab));
         }
     }
 
@@ -138,7 +161,7 @@ public final class SlabArena
      */
     public int chunksInReserve()
     {
-        return reserve.size();
+        return (int)AVAILABLE.getVolatile(this);
     }
 
     /**
@@ -167,19 +190,17 @@ public final class SlabArena
     {
         for (;;)
         {
-            Chunk chunk = reserve.poll();
-            if (chunk != null)
+            if (claimAvailable())
             {
-                return chunk;
+                return pollClaimed();
             }
             final int n = (int)SLABS.getVolatile(this);
             if (n >= maxSlabs)
             {
                 // A chunk may have come back since the first look.
-                chunk = reserve.poll();
-                if (chunk != null)
+                if (claimAvailable())
                 {
-                    return chunk;
+                    return pollClaimed();
                 }
                 EXHAUSTIONS.getAndAdd(this, 1L);
                 throw new SlabExhaustedException("no buffer for allocator '" + requester + "': all " + maxSlabs + " slabs of " +
@@ -195,16 +216,79 @@ public final class SlabArena
     }
 
     /**
-     * Takes back a chunk an allocator let go. Any thread; never fails, because the reserve holds
-     * every chunk the arena can have.
+     * Takes back a chunk an allocator let go (or a new one carved from a slab). Any thread; never
+     * fails for a chunk given back once, because the reserve holds every chunk the arena can have.
+     *
+     * @throws IllegalStateException if the reserve is really full: the chunk was given back twice
      */
     void giveBack(final Chunk chunk)
     {
         chunk.home = null;
-        if (!reserve.offer(chunk))
+        int spins = 0;
+        while (!reserve.offer(chunk))
         {
-            throw new IllegalStateException(chunk.describe() + " was given back to a full reserve: it was given back twice");
+            // Usually a poll elsewhere has claimed the slot this offer needs and not yet released
+            // it. Really full is another matter: the positions between the queue's head and tail
+            // hold distinct chunks, and this one is not among them, so they are fewer than the
+            // chunks the arena has and than the capacity; unless this chunk is in there already.
+            if (reserve.size() >= reserve.capacity())
+            {
+                throw new IllegalStateException(chunk.describe() + " was given back to a full reserve: it was given back twice");
+            }
+            spins = waitForOtherThread(spins);
         }
+        AVAILABLE.getAndAdd(this, 1); // after the offer completed: a take that claims this unit finds a published chunk
+    }
+
+    /** Claims one chunk of the reserve for the caller, if there is one whose give-back completed. */
+    private boolean claimAvailable()
+    {
+        int n = (int)AVAILABLE.getVolatile(this);
+        while (n > 0)
+        {
+            final int witness = (int)AVAILABLE.compareAndExchange(this, n, n - 1);
+            if (witness == n)
+            {
+                return true;
+            }
+            n = witness;
+        }
+        return false;
+    }
+
+    /**
+     * Polls the chunk a claim entitles the caller to. The queue hands out slots in the order their
+     * offers were claimed, so it returns null while the slot at its head belongs to an offer not
+     * yet published, however many published chunks wait behind it; that offer is a few instructions
+     * from done. Every claim is backed by a completed offer and every poll by a claim, so the chunk
+     * is there and the loop ends as soon as the threads in the middle of their offers move on.
+     */
+    private Chunk pollClaimed()
+    {
+        int spins = 0;
+        for (;;)
+        {
+            final Chunk chunk = reserve.poll();
+            if (chunk != null)
+            {
+                return chunk;
+            }
+            spins = waitForOtherThread(spins);
+        }
+    }
+
+    /** Spins, and now and then yields, so a thread preempted in the middle of a queue operation can finish it. */
+    private static int waitForOtherThread(final int spins)
+    {
+        if (spins % SPINS_BEFORE_YIELD == SPINS_BEFORE_YIELD - 1)
+        {
+            Thread.yield();
+        }
+        else
+        {
+            Thread.onSpinWait();
+        }
+        return spins + 1;
     }
 
     /**
@@ -228,7 +312,7 @@ public final class SlabArena
         }
         for (int i = 1; i < chunksPerSlab; i++)
         {
-            reserve.offer(new Chunk(memory.slice(i * chunkSize, chunkSize), slab, i));
+            giveBack(new Chunk(memory.slice(i * chunkSize, chunkSize), slab, i));
         }
         return new Chunk(memory.slice(0, chunkSize), slab, 0);
     }

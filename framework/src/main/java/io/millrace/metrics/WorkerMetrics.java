@@ -21,6 +21,9 @@ import org.HdrHistogram.Histogram;
  * @param wakes             times a producer unparked this worker after it announced parking
  * @param completed         requests completed successfully on this worker
  * @param failed            requests completed with an error on this worker
+ * @param localSubmits      submits made on this worker's own thread, run with no ring publish
+ * @param localResumes      resumes made on this worker's own thread, likewise
+ * @param cancelled         requests completed with a cancellation or deadline error
  * @param contextPool       the worker's request-context lookaside pool (hits, misses, cross-thread returns, live)
  * @param bufferChunks      the chunk pool of the worker's buffer allocator; all zero without {@code PipelineBuilder.memory}
  */
@@ -39,6 +42,9 @@ public record WorkerMetrics(
     long wakes,
     long completed,
     long failed,
+    long localSubmits,
+    long localResumes,
+    long cancelled,
     PoolStats contextPool,
     PoolStats bufferChunks)
 {

@@ -384,14 +384,21 @@ public final class Connection
         }
     }
 
-    /** Releases everything; called once by the transport, which also closes the channel. */
-    void releaseAll()
+    /**
+     * Releases everything; called once by the transport, which also closes the channel. Each chain
+     * and file is let go on its own, so that one failing (a handler that released a chain the
+     * connection owns) does not leak the rest.
+     *
+     * @return the first failure, with later ones suppressed in it, or null; the caller decides
+     *         whether it is contained (see {@link io.millrace.worker.Fatal})
+     */
+    Throwable releaseAll()
     {
         open = false;
         owner.counters().add(TransportCounters.PENDING_OUTPUT, -recordedPending);
         recordedPending = 0;
-        inbound.release();
-        outbound.release();
+        Throwable failure = release(inbound, null);
+        failure = release(outbound, failure);
         while (!filesToClose.isEmpty())
         {
             WorkerTransport.closeQuietly(filesToClose.poll());
@@ -399,6 +406,25 @@ public final class Connection
         if (key != null)
         {
             key.cancel();
+        }
+        return failure;
+    }
+
+    private static Throwable release(final BufferChain chain, final Throwable earlier)
+    {
+        try
+        {
+            chain.release();
+            return earlier;
+        }
+        catch (final Throwable ex)
+        {
+            if (earlier == null)
+            {
+                return ex;
+            }
+            earlier.addSuppressed(ex);
+            return earlier;
         }
     }
 

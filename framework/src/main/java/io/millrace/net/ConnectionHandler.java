@@ -6,8 +6,12 @@ package io.millrace.net;
  * connections of a {@link TcpServer}, so per-connection state goes in
  * {@link Connection#attach(Object)}.
  *
- * <p>An exception thrown by a callback closes that connection, is counted in
- * {@link TransportStats#handlerErrors()} and is logged at most once per second; the worker lives on.
+ * <p>Anything a callback throws, an {@code Error} such as {@code AssertionError} or
+ * {@code StackOverflowError} included, closes that connection, is counted in
+ * {@link TransportStats#handlerErrors()} and is logged with its stack trace at most once per second
+ * per worker; the worker lives on and serves its other connections. Only fatal VM errors
+ * ({@code OutOfMemoryError}, {@code InternalError}; see {@link io.millrace.worker.Fatal}) propagate
+ * and fail the pipeline.
  */
 public interface ConnectionHandler
 {

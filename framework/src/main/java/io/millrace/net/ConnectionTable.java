@@ -40,10 +40,14 @@ final class ConnectionTable
         connections[count++] = connection;
     }
 
-    /** Removes {@code c}, which must be in the table, by moving the last connection into its slot. */
+    /** Removes {@code c} by moving the last connection into its slot; does nothing if {@code c} is not in the table. */
     void remove(final Connection c)
     {
         final int slot = c.slot;
+        if (slot < 0)
+        {
+            return; // never added (its registration failed) or already removed
+        }
         final Connection last = connections[--count];
         connections[slot] = last;
         last.slot = slot;
@@ -54,7 +58,10 @@ final class ConnectionTable
     /**
      * Closes, through {@code transport}, every connection past its read deadline or idle for
      * {@code idleTimeout}. Scans from the end, so the swap-removal of a closed connection moves only
-     * an entry already looked at.
+     * an entry already looked at. A handler's {@code onClose} may close other connections too (a
+     * proxy closes the peer of a closed connection), which can shrink the table below the scan: such
+     * slots are skipped. Such a close may also move an entry already looked at back into the part
+     * still to scan; looking at it twice is harmless.
      *
      * @param now         the transport's clock
      * @param idleTimeout idle limit in nanoseconds, or 0 for none
@@ -66,6 +73,10 @@ final class ConnectionTable
         int closed = 0;
         for (int i = count - 1; i >= 0; i--)
         {
+            if (i >= count)
+            {
+                continue; // emptied by a close that an onClose made during this sweep
+            }
             final Connection c = connections[i];
             if (c.readDeadlineNanos != 0 && now - c.readDeadlineNanos >= 0)
             {

@@ -145,7 +145,7 @@ public final class TcpServer implements WorkerIoProvider
     public TransportStats stats()
     {
         final WorkerTransport[] ts = transports;
-        final long[] sum = new long[13];
+        final long[] sum = new long[TransportCounters.COUNT];
         long maxPending = 0;
         if (ts != null)
         {
@@ -160,7 +160,8 @@ public final class TcpServer implements WorkerIoProvider
         }
         return new TransportStats(sum[TransportCounters.OPEN], sum[TransportCounters.ACCEPTED], sum[TransportCounters.REFUSED],
             sum[TransportCounters.CLOSED], sum[TransportCounters.IDLE_TIMEOUTS], sum[TransportCounters.READ_TIMEOUTS],
-            sum[TransportCounters.HANDLER_ERRORS], sum[TransportCounters.IO_ERRORS], sum[TransportCounters.BYTES_READ],
+            sum[TransportCounters.HANDLER_ERRORS], sum[TransportCounters.IO_ERRORS], sum[TransportCounters.ACCEPT_ERRORS],
+            sum[TransportCounters.BYTES_READ],
             sum[TransportCounters.BYTES_WRITTEN], sum[TransportCounters.READ_PAUSES],
             sum[TransportCounters.PENDING_OUTPUT], maxPending);
     }
@@ -197,6 +198,11 @@ public final class TcpServer implements WorkerIoProvider
     {
         final WorkerTransport[] ts = transports;
         return reusePort ? acceptor : ts[acceptor.nextTarget(ts.length)];
+    }
+
+    Acceptor.AcceptCall acceptCall()
+    {
+        return config.acceptCall();
     }
 
     void configure(final SocketChannel channel) throws IOException

@@ -1,6 +1,7 @@
 package io.millrace.net;
 
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -23,6 +24,7 @@ public final class TcpServerBuilder
     private int receiveBufferSize;
     private int sendBufferSize;
     private boolean reusePort = true;
+    private Acceptor.AcceptCall acceptCall = ServerSocketChannel::accept;
 
     TcpServerBuilder(final ConnectionHandler handler)
     {
@@ -141,6 +143,19 @@ public final class TcpServerBuilder
     }
 
     /**
+     * Test seam: how the server takes a channel off a listening socket, so a test can make accept
+     * fail (as it does when the process is out of file descriptors). Package-private on purpose.
+     *
+     * @param call replaces {@link ServerSocketChannel#accept()}
+     * @return this builder
+     */
+    TcpServerBuilder acceptCall(final Acceptor.AcceptCall call)
+    {
+        acceptCall = Objects.requireNonNull(call, "acceptCall(null)");
+        return this;
+    }
+
+    /**
      * @return the server, to attach with {@code PipelineBuilder.io(server)}
      */
     public TcpServer build()
@@ -201,6 +216,11 @@ public final class TcpServerBuilder
     boolean reusePort()
     {
         return reusePort;
+    }
+
+    Acceptor.AcceptCall acceptCall()
+    {
+        return acceptCall;
     }
 
     private static int positive(final String what, final int value)

@@ -21,7 +21,8 @@ final class TransportCounters
     static final int READ_PAUSES = 10;
     static final int PENDING_OUTPUT = 11;
     static final int MAX_PENDING_OUTPUT = 12;
-    private static final int COUNT = 13;
+    static final int ACCEPT_ERRORS = 13;
+    static final int COUNT = 14;
 
     private final AtomicLongArray values = new AtomicLongArray(COUNT);
 

@@ -13,6 +13,8 @@ package io.millrace.net;
  * @param readTimeouts        connections closed because a read deadline passed (e.g. a slow request head)
  * @param handlerErrors       connections closed because a handler callback threw
  * @param ioErrors            connections closed because a read or write failed (e.g. reset by the peer)
+ * @param acceptErrors        times accepting failed (e.g. "Too many open files"); each pauses that
+ *                            listener for a back-off of 10 ms, doubling up to 1 s, reset by a successful accept
  * @param bytesRead           bytes read from sockets
  * @param bytesWritten        bytes written to sockets, file regions included
  * @param readPauses          times reading from a connection paused for backpressure (queued output or unconsumed input at its cap)
@@ -28,6 +30,7 @@ public record TransportStats(
     long readTimeouts,
     long handlerErrors,
     long ioErrors,
+    long acceptErrors,
     long bytesRead,
     long bytesWritten,
     long readPauses,

@@ -2,6 +2,7 @@ package io.millrace.net;
 
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.SlabExhaustedException;
+import io.millrace.worker.Fatal;
 import io.millrace.worker.WorkerIo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,7 @@ final class WorkerTransport implements WorkerIo
     private long now;
     private long nextTimerNanos;
     private long lastErrorLogNanos;
+    private long suppressedLogs;
     private int nextTarget;
     private volatile boolean intakeStopped;
 
@@ -113,9 +115,28 @@ final class WorkerTransport implements WorkerIo
     public void close()
     {
         acceptor.closeListener();
+        // Every turn takes one connection out of the table, so this loop ends whatever close(c)
+        // does; a fatal error from one connection waits until the others and the selector are closed.
+        Throwable fatal = null;
         while (connections.size() > 0)
         {
-            close(connections.last(), 0);
+            final Connection c = connections.last();
+            try
+            {
+                close(c, 0);
+            }
+            catch (final Throwable ex)
+            {
+                if (Fatal.isFatal(ex))
+                {
+                    fatal = fatal == null ? ex : fatal;
+                }
+                else
+                {
+                    logFailure("closing " + c + " at shutdown failed", ex);
+                }
+            }
+            connections.remove(c); // a no-op after a normal close(c), which removed it first
         }
         acceptor.closePending();
         try
@@ -125,6 +146,10 @@ final class WorkerTransport implements WorkerIo
         catch (final IOException ex)
         {
             logError("closing the selector failed", ex);
+        }
+        if (fatal != null)
+        {
+            Fatal.rethrowIfFatal(fatal);
         }
     }
 
@@ -136,6 +161,7 @@ final class WorkerTransport implements WorkerIo
         {
             acceptor.closeListener();
         }
+        acceptor.rearmIfDue(now);
         return acceptor.takeHandOffs();
     }
 
@@ -154,7 +180,7 @@ final class WorkerTransport implements WorkerIo
             closeQuietly(channel);
             return;
         }
-        final Connection connection;
+        Connection connection = null;
         try
         {
             channel.configureBlocking(false);
@@ -162,11 +188,27 @@ final class WorkerTransport implements WorkerIo
             connection = new Connection(this, channel, server.nextConnectionId(), channel.getRemoteAddress());
             connection.register(channel.register(selector, 0, connection));
         }
-        catch (final IOException | SlabExhaustedException ex)
+        catch (final Throwable ex)
         {
+            // Not in the table yet, so close(connection) would not see it: undo here what was taken,
+            // the socket and, once the connection was made, its two chains. Fatal errors too, first.
             counters.add(TransportCounters.REFUSED, 1);
-            logError("could not register an accepted connection", ex);
             closeQuietly(channel);
+            final Throwable releaseFailure = connection != null ? connection.releaseAll() : null;
+            Fatal.rethrowIfFatal(ex);
+            if (releaseFailure != null)
+            {
+                Fatal.rethrowIfFatal(releaseFailure);
+                ex.addSuppressed(releaseFailure);
+            }
+            if (ex instanceof IOException)
+            {
+                logError("could not register an accepted connection", ex); // the peer or the OS: one line
+            }
+            else
+            {
+                logFailure("could not register an accepted connection", ex); // unexpected: with the stack trace
+            }
             return;
         }
         connections.add(connection);
@@ -177,8 +219,9 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onOpen(connection);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             handlerFailed(connection, "onOpen", ex);
         }
     }
@@ -197,6 +240,22 @@ final class WorkerTransport implements WorkerIo
             return;
         }
         final Connection connection = (Connection)attachment;
+        try
+        {
+            onReady(key, connection);
+        }
+        catch (final Throwable ex)
+        {
+            // Handler callbacks contain their own errors; this is the transport failing on one
+            // connection (a bug, or a JDK surprise). Shed that connection, keep the worker.
+            Fatal.rethrowIfFatal(ex);
+            logFailure("handling a ready key of " + connection + " failed; closing it", ex);
+            close(connection, TransportCounters.IO_ERRORS);
+        }
+    }
+
+    private void onReady(final SelectionKey key, final Connection connection)
+    {
         if (!key.isValid() || !connection.isOpen())
         {
             return;
@@ -242,8 +301,9 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onRead(connection);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             handlerFailed(connection, "onRead", ex);
             return;
         }
@@ -266,36 +326,55 @@ final class WorkerTransport implements WorkerIo
         {
             counters.add(reason, 1);
         }
-        c.releaseAll();
-        closeQuietly(c.channel());
+        // Out of the table first: whatever fails below, the timeout sweep and the shutdown loop
+        // must never meet a closed connection there again (the shutdown loop would spin on it).
         connections.remove(c);
+        final Throwable releaseFailure = c.releaseAll();
+        closeQuietly(c.channel());
+        if (releaseFailure != null)
+        {
+            Fatal.rethrowIfFatal(releaseFailure);
+            logFailure("releasing the buffers of " + c + " failed; the connection is closed anyway (did a handler release " +
+                "a chain the connection owns, such as inbound()? release only what you removed from it)", releaseFailure);
+        }
         try
         {
             server.handler().onClose(c);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             counters.add(TransportCounters.HANDLER_ERRORS, 1);
-            logError("onClose of " + c + " threw", ex);
+            logFailure("onClose of " + c + " threw", ex);
         }
     }
 
     private void inputEnded(final Connection connection)
     {
-        try
+        if (connection.inbound().readableBytes() > 0)
         {
-            if (connection.inbound().readableBytes() > 0)
+            try
             {
                 server.handler().onRead(connection);
             }
-            if (connection.isOpen())
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                handlerFailed(connection, "onRead", ex);
+                return;
+            }
+        }
+        if (connection.isOpen())
+        {
+            try
             {
                 server.handler().onInputEnded(connection);
             }
-        }
-        catch (final RuntimeException ex)
-        {
-            handlerFailed(connection, "onInputEnded", ex);
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                handlerFailed(connection, "onInputEnded", ex);
+            }
         }
     }
 
@@ -306,15 +385,17 @@ final class WorkerTransport implements WorkerIo
         {
             server.handler().onWritable(c);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
+            Fatal.rethrowIfFatal(ex);
             handlerFailed(c, "onWritable", ex);
         }
     }
 
-    private void handlerFailed(final Connection c, final String callback, final RuntimeException ex)
+    /** A callback threw something contained: shed that connection only. */
+    private void handlerFailed(final Connection c, final String callback, final Throwable ex)
     {
-        logError(callback + " of " + c + " threw; closing it", ex);
+        logFailure(callback + " of " + c + " threw; closing it", ex);
         close(c, TransportCounters.HANDLER_ERRORS);
     }
 
@@ -330,14 +411,39 @@ final class WorkerTransport implements WorkerIo
         }
     }
 
+    /** Logs an expected kind of failure (a peer, the OS) in one line, rate-limited. */
     void logError(final String what, final Throwable ex)
+    {
+        log(what, ex, false);
+    }
+
+    /** Logs a bug (a handler's, or ours) with its stack trace, which is what fixing it takes; rate-limited. */
+    void logFailure(final String what, final Throwable ex)
+    {
+        log(what, ex, true);
+    }
+
+    private void log(final String what, final Throwable ex, final boolean withStackTrace)
     {
         // At most one line per second per worker: a flood of bad peers must not flood the log.
         final long t = System.nanoTime();
         if (lastErrorLogNanos == 0 || t - lastErrorLogNanos >= TimeUnit.SECONDS.toNanos(1))
         {
             lastErrorLogNanos = t;
-            LOG.warn("{} (worker {}): {}", what, workerIndex, ex.toString());
+            final long skipped = suppressedLogs;
+            suppressedLogs = 0;
+            if (withStackTrace)
+            {
+                LOG.warn("{} (worker {}; {} similar lines suppressed)", what, workerIndex, skipped, ex);
+            }
+            else
+            {
+                LOG.warn("{} (worker {}; {} similar lines suppressed): {}", what, workerIndex, skipped, ex.toString());
+            }
+        }
+        else
+        {
+            suppressedLogs++;
         }
     }
 

@@ -72,4 +72,28 @@ public interface StageContext
      * @return {@code true} when this is the last request of the current batch
      */
     boolean endOfBatch();
+
+    /**
+     * Whether the request's {@link CancelToken} was cancelled or its deadline passed. The runtime
+     * checks this at every stage boundary; a long-running stage may poll it to stop early.
+     *
+     * @return {@code true} if the request should stop
+     */
+    boolean cancelled();
+
+    /**
+     * The timers of the worker running this dispatch.
+     *
+     * @return the worker's timers
+     * @throws IllegalStateException in a blocking stage, which runs off the worker threads
+     */
+    WorkerTimers timers();
+
+    /**
+     * Asks for {@code hook} to be called once at the end of this worker's current loop turn.
+     *
+     * @param hook what to run; the same object registered twice in a turn runs once
+     * @throws IllegalStateException in a blocking stage, which runs off the worker threads
+     */
+    void atEndOfTurn(EndOfTurnHook hook);
 }

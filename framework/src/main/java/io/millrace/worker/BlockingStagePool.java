@@ -10,9 +10,23 @@ import java.util.concurrent.Semaphore;
  *
  * <p>Workers hand requests over through a bounded lock-free queue and a counting semaphore of
  * pending requests; exactly {@code n} threads take them, so no more than {@code n} threads are ever
- * active in the stage: the article's counting semaphore of active threads, with the threads
- * themselves as the permits. When the stage returns, the request goes back to the worker it came
- * from through that worker's inbox, with the stage's outcome or error inside.
+ * active in the stage: the counting semaphore of active threads, with the threads themselves as the
+ * permits. When the stage returns, the request goes back to the worker it came from through that
+ * worker's inbox, with the stage's outcome or error inside.
+ *
+ * <p>The hand-off invariant: a permit is released only after its request's {@code offer} returned,
+ * so a thread holding a permit is owed exactly one request. Agrona's
+ * {@link ManyToManyConcurrentArrayQueue#poll()} may still return null for a moment: another
+ * producer's offer, claimed earlier in the queue, may not be published yet, and the queue hands
+ * out elements in claim order. The taker therefore never gives its permit up: it polls again until
+ * the request it is owed appears (the lagging producer is between two instructions of its offer).
+ * Dropping the permit there, as this class once did, stranded the last requests of a burst until
+ * unrelated traffic came by.
+ *
+ * <p>Each request's hand-off state ({@link Exchange#tryStartBlocking}, {@link Exchange#tryFinishBlocking})
+ * arbitrates between this stage's thread and a shutdown that gives up on it: whichever wins the CAS
+ * completes the request, the other drops it. A request cancelled while queued is skipped: it goes
+ * home with its cancellation error and the stage never runs for it.
  *
  * <p>The queue holds at most the pipeline's in-flight bound, so an offer from a worker never fails
  * while that bound holds.
@@ -81,8 +95,12 @@ final class BlockingStagePool<R>
     {
         exchange.inBlockingStage = true;
         exchange.beginDispatch(stageIndex, -1);
+        exchange.queuedAt = System.nanoTime();
+        exchange.markQueued();
         if (!queue.offer(exchange))
         {
+            exchange.tryStartBlocking();
+            exchange.tryFinishBlocking();
             exchange.inBlockingStage = false;
             exchange.error = new IllegalStateException("queue of blocking stage '" + stage.name +
                 "' was full: the in-flight bound was broken; please report this");
@@ -94,60 +112,122 @@ final class BlockingStagePool<R>
 
     private void loop(final Lane lane)
     {
-        while (running)
+        try
         {
-            try
+            while (running)
             {
-                pending.acquire();
+                try
+                {
+                    pending.acquire();
+                }
+                catch (final InterruptedException ex)
+                {
+                    continue; // re-check running
+                }
+                final Exchange<R> exchange = take();
+                if (exchange == null)
+                {
+                    return; // stopping while owed a request: the shutdown sweep completes it
+                }
+                if (exchange.tryStartBlocking())
+                {
+                    dispatch(exchange, lane);
+                }
             }
-            catch (final InterruptedException ex)
-            {
-                continue; // re-check running
-            }
+        }
+        catch (final Throwable ex)
+        {
+            // dispatch contains everything that is not fatal
+            runtime.fail(ex, Thread.currentThread());
+        }
+    }
+
+    /**
+     * Takes the request this thread's permit is owed, waiting out a producer whose offer is claimed
+     * but not yet published.
+     *
+     * @return the request, or null only if the pool is stopping
+     */
+    private Exchange<R> take()
+    {
+        int spins = 0;
+        for (;;)
+        {
             final Exchange<R> exchange = queue.poll();
             if (exchange != null)
             {
-                dispatch(exchange, lane);
+                return exchange;
+            }
+            if (!running && runtime.isStopped())
+            {
+                return null;
+            }
+            if (++spins < 100)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
             }
         }
     }
 
     private void dispatch(final Exchange<R> exchange, final Lane lane)
     {
-        final long start = System.nanoTime();
         Outcome outcome = null;
-        Throwable error = null;
-        try
-        {
-            outcome = stage.handler.handle(exchange.request, exchange);
-        }
-        catch (final Throwable ex)
-        {
-            error = ex;
-        }
-        final long elapsed = System.nanoTime() - start;
+        Throwable error = exchange.stopReason(stage.index, 0);
+        long end = 0;
         if (error == null)
         {
-            lane.record(stage.index, elapsed);
-            error = misuse(outcome);
+            final long start = System.nanoTime();
+            final long queuedAt = exchange.queuedAt;
+            try
+            {
+                outcome = stage.handler.handle(exchange.request, exchange);
+            }
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                error = ex;
+            }
+            end = System.nanoTime();
+            final long elapsed = end - start;
+            // The lane stays idle while the stage runs, so that a metrics reader never waits for a
+            // long blocking call; it is ours only while we record.
+            lane.exitIdle();
+            lane.recordQueueWait(stage.index, start - queuedAt);
+            if (error == null)
+            {
+                lane.record(stage.index, elapsed);
+                error = misuse(outcome);
+                if (error != null)
+                {
+                    lane.recordMisuse(stage.index);
+                }
+            }
+            else
+            {
+                lane.recordError(stage.index, elapsed);
+            }
+            lane.enterIdle();
             if (error != null)
             {
-                lane.recordMisuse(stage.index);
+                runtime.stageErrorLog(stage.index).error(error instanceof IllegalStateException ? "misused the stage API" : "threw", error);
+                outcome = null;
             }
-        }
-        else
-        {
-            lane.recordError(stage.index, elapsed);
-        }
-        if (error != null)
-        {
-            runtime.stageErrorLog(stage.index).error(error instanceof IllegalStateException ? "misused the stage API" : "threw", error);
-            outcome = null;
+            // An interrupt aimed at a stuck call (shutdown) must not leak into the next request.
+            Thread.interrupted();
         }
         exchange.inBlockingStage = false;
         exchange.resumeOutcome = outcome;
         exchange.error = error;
-        exchange.home.publishResume(exchange);
+        exchange.queuedAt = end; // ring residence on the way home
+        if (exchange.tryFinishBlocking())
+        {
+            exchange.home.publishResume(exchange);
+        }
+        // else: shutdown gave up on this request while the stage ran and has completed it.
     }
 
     private IllegalStateException misuse(final Outcome outcome)

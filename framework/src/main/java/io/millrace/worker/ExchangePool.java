@@ -41,7 +41,8 @@ final class ExchangePool<R>
     void preallocate(final int count)
     {
         final int floor = Math.min(count, maxFree);
-        pool = LookasidePool.<Exchange<R>>builder(owner.getName() + "-contexts", () -> new Exchange<>(runtime))
+        pool = LookasidePool.<Exchange<R>>builder(owner.getName() + "-contexts", () -> runtime.register(new Exchange<>(runtime)))
+            .onDiscard(runtime::forget)
             .owner(owner)
             .maxIdle(maxFree)
             .preallocate(floor)

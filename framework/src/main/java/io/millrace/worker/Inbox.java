@@ -1,9 +1,12 @@
 package io.millrace.worker;
 
+import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
+import com.lmax.disruptor.WaitStrategy;
+import io.millrace.stage.CancelToken;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -37,6 +40,14 @@ final class Inbox
         }
     }
 
+    /**
+     * The ring's wait strategy is never waited on: the owner polls with an {@link EventPoller} and
+     * parks through the handshake below. What matters is its publish-side signal, which the
+     * multi-producer sequencer calls on every publish: {@code BlockingWaitStrategy}, the default of
+     * {@code createMultiProducer(factory, size)}, takes a monitor there. This one's signal is empty.
+     */
+    static final WaitStrategy WAIT_STRATEGY = new BusySpinWaitStrategy();
+
     private final RingBuffer<InboxEvent> ring;
     private final EventPoller<InboxEvent> poller;
     private final Sequence consumed;
@@ -51,7 +62,7 @@ final class Inbox
      */
     Inbox(final int ringSize)
     {
-        this.ring = RingBuffer.createMultiProducer(InboxEvent::new, ringSize);
+        this.ring = RingBuffer.createMultiProducer(InboxEvent::new, ringSize, WAIT_STRATEGY);
         this.poller = ring.newPoller();
         this.consumed = poller.getSequence();
         this.ring.addGatingSequences(consumed);
@@ -71,7 +82,8 @@ final class Inbox
      *
      * @return {@code false} if the ring had no free slot
      */
-    boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage)
+    boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage,
+        final CancelToken token, final long submittedAt, final Throwable error)
     {
         final long sequence;
         try
@@ -87,6 +99,9 @@ final class Inbox
         event.stage = stage;
         event.request = request;
         event.exchange = exchange;
+        event.token = token;
+        event.submittedAt = submittedAt;
+        event.error = error;
         ring.publish(sequence);
         return true;
     }
@@ -127,6 +142,18 @@ final class Inbox
             return true;
         }
         return false;
+    }
+
+    /**
+     * Shutdown, after the owner thread ended: hands every unconsumed event to {@code handler}, as the
+     * owner would have. Safe only once the owner is joined (join orders its last writes before ours).
+     */
+    void drainAfterOwnerStopped(final EventPoller.Handler<InboxEvent> handler) throws Exception
+    {
+        while (poller.poll(handler) == EventPoller.PollState.PROCESSING)
+        {
+            Thread.onSpinWait(); // one batch per poll: go on until nothing published is left
+        }
     }
 
     long depth()

@@ -13,15 +13,25 @@ final class InboxEvent
     static final int CONTINUE = 1;
     /** An exchange coming home from a suspension or a blocking stage, with its outcome or error inside. */
     static final int RESUME = 2;
+    /** A new request whose entry key function threw at submit: {@link #error} is why; it completes failed. */
+    static final int FAIL_SUBMIT = 3;
 
     int kind;
     int stage;
     Object request;
     Exchange<?> exchange;
+    /** For a submit: the request's cancel token, or null. */
+    io.millrace.stage.CancelToken token;
+    /** For a submit: when it was submitted, or 0 when not timed. */
+    long submittedAt;
+    /** For a failed submit: the key function's error. */
+    Throwable error;
 
     void clear()
     {
         request = null;
         exchange = null;
+        token = null;
+        error = null;
     }
 }

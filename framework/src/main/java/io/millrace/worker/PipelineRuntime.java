@@ -1,26 +1,35 @@
 package io.millrace.worker;
 
 import io.millrace.CompletionListener;
+import io.millrace.FatalErrorHandler;
 import io.millrace.Idle;
+import io.millrace.PipelineAbortedException;
 import io.millrace.ShutdownReport;
 import io.millrace.SubmitResult;
 import io.millrace.memory.SlabArena;
 import io.millrace.metrics.MetricsSnapshot;
+import io.millrace.stage.CancelToken;
 import io.millrace.stage.Outcome;
+import io.millrace.stage.RequestCancelledException;
 import io.millrace.stage.StageRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Everything a running pipeline owns: its stages, workers, blocking pools, in-flight gate and
- * metrics. Built once by the pipeline builder; immutable wiring after construction. Starting and
- * stopping the threads is {@link PipelineThreads}' job, assembling metrics {@link PipelineMetrics}'.
+ * metrics. Built once by the pipeline builder; immutable wiring after construction. Starting,
+ * stopping and failing is {@link PipelineLifecycle}'s job, assembling metrics {@link PipelineMetrics}'.
  *
  * @param <R> the request type
  */
@@ -34,8 +43,6 @@ public final class PipelineRuntime<R>
     private static final Logger LOG = LoggerFactory.getLogger(PipelineRuntime.class);
     private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private enum State { NEW, RUNNING, STOPPING, STOPPED }
-
     private final Object token;
     private final String name;
     private final StageDef<R>[] stages;
@@ -48,12 +55,14 @@ public final class PipelineRuntime<R>
     private final RateLimitedLog[] stageLogs;
     private final RateLimitedLog listenerLog;
     private final RateLimitedLog internalLog;
-    private final AtomicInteger nextWorker = new AtomicInteger();
-    private final PipelineThreads<R> threads;
+    private final RateLimitedLog callbackLog;
+    /** Every request context alive, for the shutdown sweep; added to and removed from only as pools grow and shrink. */
+    private final Set<Exchange<R>> contexts = ConcurrentHashMap.newKeySet();
+    /** The first fatal error, once the pipeline has failed. */
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final PipelineIntake<R> intake;
+    private final PipelineLifecycle<R> lifecycle;
     private final PipelineMetrics<R> metrics;
-
-    private State state = State.NEW;
-    private ShutdownReport shutdownReport;
 
     /**
      * @param token      the builder's identity, which stage references carry
@@ -66,18 +75,21 @@ public final class PipelineRuntime<R>
      * @param idle       idle policy
      * @param sampleEvery time one request in this many (a power of two); the rest are only counted
      * @param listener   completion listener
+     * @param fatalHandler told when a pipeline thread hits a fatal error, or null
      */
     @SuppressWarnings("unchecked")
     public PipelineRuntime(final Object token, final String name, final StageDef<R>[] stages, final int entry,
         final int workerCount, final int ringSize, final int maxInFlight, final Idle idle, final int sampleEvery,
-        final CompletionListener<? super R> listener)
+        final CompletionListener<? super R> listener, final FatalErrorHandler fatalHandler)
     {
+        this.callbackLog = new RateLimitedLog(LOG, "pipeline '" + name + "'", LOG_INTERVAL_NANOS);
         this.token = token;
         this.name = name;
         this.stages = stages;
         this.entry = entry;
         this.listener = listener;
         this.gate = new InFlightGate(maxInFlight);
+        this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
 
         final boolean[] onWorkers = new boolean[stages.length];
         int maxPartitions = 1;
@@ -110,13 +122,13 @@ public final class PipelineRuntime<R>
             }
             stageLogs[stage.index] = new RateLimitedLog(LOG, "stage '" + stage.name + "'", LOG_INTERVAL_NANOS);
         }
-        this.threads = new PipelineThreads<>(name, workers, pools);
-        this.metrics = new PipelineMetrics<>(stages, workers, pools, gate, ringSize);
+        this.lifecycle = new PipelineLifecycle<>(this, new PipelineThreads<>(name, workers, pools), gate, failure, fatalHandler);
+        this.metrics = new PipelineMetrics<>(stages, workers, pools, gate, ringSize, failure);
+        this.intake = new PipelineIntake<>(this, gate, metrics, entry, sampleEvery);
         this.listenerLog = new RateLimitedLog(LOG, "completion listener of pipeline '" + name + "'", LOG_INTERVAL_NANOS);
-        this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);
     }
 
-    // ---------------------------------------------------------------- lifecycle
+    // ---------------------------------------------------------------- lifecycle (see PipelineLifecycle)
 
     /**
      * Starts the workers and blocking pools and opens intake.
@@ -125,114 +137,79 @@ public final class PipelineRuntime<R>
      * @param arena                slabs for the workers' allocators, or null
      * @param ioProvider           I/O the workers poll, or null
      */
-    public synchronized void start(final int preallocatePerWorker, final SlabArena arena, final WorkerIoProvider ioProvider)
+    public void start(final int preallocatePerWorker, final SlabArena arena, final WorkerIoProvider ioProvider)
     {
-        if (state != State.NEW)
-        {
-            throw new IllegalStateException("pipeline '" + name + "' was already started (state " + state +
-                "); build a new pipeline to run again");
-        }
-        threads.start(preallocatePerWorker, arena, ioProvider);
-        state = State.RUNNING;
-        gate.open();
+        lifecycle.start(preallocatePerWorker, arena, ioProvider);
     }
 
     /**
-     * Stops intake, waits for in-flight requests until the deadline, then stops every thread.
+     * Stops intake, waits for in-flight requests until the deadline, then stops every thread and
+     * completes whatever is still in flight with a {@link io.millrace.PipelineAbortedException}.
      *
      * @param deadline how long to wait in all
      * @return what happened; the same report on every later call
+     * @throws IllegalStateException if called on one of this pipeline's own threads
      */
-    public synchronized ShutdownReport shutdown(final Duration deadline)
+    public ShutdownReport shutdown(final Duration deadline)
     {
-        Objects.requireNonNull(deadline, "deadline");
-        if (shutdownReport != null)
-        {
-            return shutdownReport;
-        }
-        final long begin = System.nanoTime();
-        final long end = begin + Math.max(0, deadline.toNanos());
-        final long inFlightAtStart = gate.close();
-        threads.stopIntake();
-        if (state == State.NEW)
-        {
-            state = State.STOPPED;
-            shutdownReport = new ShutdownReport(0, 0, Duration.ZERO, 0);
-            return shutdownReport;
-        }
-        state = State.STOPPING;
-        while (gate.inFlight() > 0 && System.nanoTime() - end < 0)
-        {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-        final long dropped = gate.inFlight();
-
-        final int stuck = threads.stopAndJoin(end);
-        state = State.STOPPED;
-        shutdownReport = new ShutdownReport(inFlightAtStart, dropped, Duration.ofNanos(System.nanoTime() - begin), stuck);
-        if (!shutdownReport.clean())
-        {
-            LOG.warn("pipeline '{}' shut down with {} requests dropped and {} threads still in user code", name, dropped, stuck);
-        }
-        return shutdownReport;
+        return lifecycle.shutdown(deadline);
     }
 
-    // ---------------------------------------------------------------- intake
+    /**
+     * @param deadline how long to wait in all
+     * @return the report, when the shutdown, run on a thread of its own, is done
+     */
+    public CompletableFuture<ShutdownReport> shutdownAsync(final Duration deadline)
+    {
+        return lifecycle.shutdownAsync(deadline);
+    }
+
+    /**
+     * @return the fatal error that failed the pipeline, or null while it is healthy
+     */
+    public Throwable failure()
+    {
+        return failure.get();
+    }
+
+    void fail(final Throwable error, final Thread where)
+    {
+        lifecycle.fail(error, where);
+    }
+
+    boolean isStopped()
+    {
+        return lifecycle.isStopped();
+    }
+
+    /** Shutdown: the live contexts, for the sweep. */
+    Set<Exchange<R>> contexts()
+    {
+        return contexts;
+    }
+
+    Worker<R>[] workers()
+    {
+        return workers;
+    }
+
+    BlockingStagePool<R>[] pools()
+    {
+        return pools;
+    }
+
+    // ---------------------------------------------------------------- intake (see PipelineIntake)
 
     /**
      * Offers a request to the entry stage without waiting.
      *
      * @param request the request
+     * @param token   its cancel token, or null
      * @return accepted or why not
      */
-    public SubmitResult submit(final R request)
+    public SubmitResult submit(final R request, final CancelToken token)
     {
-        if (request == null)
-        {
-            throw new NullPointerException("submit(null): requests must not be null");
-        }
-        final int admitted = gate.tryAcquire();
-        if (admitted != InFlightGate.OK)
-        {
-            if (admitted == InFlightGate.FULL)
-            {
-                metrics.countRejectedOverloaded();
-                return SubmitResult.REJECTED_OVERLOADED;
-            }
-            metrics.countRejectedNotRunning();
-            return SubmitResult.REJECTED_NOT_RUNNING;
-        }
-        final Worker<R> target = entryWorker(request);
-        if (!target.tryPublish(InboxEvent.SUBMIT, request, null, entry))
-        {
-            gate.release();
-            metrics.countRejectedOverloaded();
-            return SubmitResult.REJECTED_OVERLOADED;
-        }
-        return SubmitResult.ACCEPTED;
-    }
-
-    private Worker<R> entryWorker(final R request)
-    {
-        final StageDef<R> first = stages[entry];
-        if (first.kind == StageDef.PARTITIONED)
-        {
-            return ownerOf(first.partitionOf(request));
-        }
-        if (first.kind == StageDef.PINNED)
-        {
-            final Worker<R> pinned = worker(first.key.applyAsInt(request));
-            if (pinned != null)
-            {
-                return pinned; // out of range: any worker, whose run() fails the request with the reason
-            }
-        }
-        final Worker<R> self = workerOf(Thread.currentThread());
-        if (self != null)
-        {
-            return self;
-        }
-        return workers[(nextWorker.getAndIncrement() & Integer.MAX_VALUE) % workers.length];
+        return intake.submit(request, token);
     }
 
     // ---------------------------------------------------------------- used by workers and pools
@@ -303,7 +280,23 @@ public final class PipelineRuntime<R>
 
     void internalError(final Throwable error)
     {
-        internalLog.error("hit an internal error", error);
+        internalLog.contained("hit an internal error", error);
+    }
+
+    RateLimitedLog callbackLog()
+    {
+        return callbackLog;
+    }
+
+    Exchange<R> register(final Exchange<R> context)
+    {
+        contexts.add(context);
+        return context;
+    }
+
+    void forget(final Exchange<R> context)
+    {
+        contexts.remove(context);
     }
 
     Worker<R> ownerOf(final int partition)
@@ -357,17 +350,46 @@ public final class PipelineRuntime<R>
     }
 
     /**
-     * Called by the completing worker for a request that still holds resources: releases them and
-     * reports the misuse against the stage that completed it.
+     * Called by the completing thread for a request that still holds resources: releases them. For
+     * a request that completes normally that is a misuse, reported against the stage that completed
+     * it; for a cancelled or aborted one it is the expected clean-up. A release that throws fails
+     * the request with that error.
      */
-    void abandonedResources(final Exchange<R> exchange, final Lane lane)
+    void releaseHeld(final Exchange<R> exchange, final Lane lane)
     {
         final int stage = exchange.stage;
         final int count = exchange.releaseAbandoned();
-        lane.recordMisuse(stage);
+        final Throwable error = exchange.error;
+        final Throwable releaseFailure = exchange.releaseFailure;
+        exchange.releaseFailure = null;
+        final boolean expected = error instanceof RequestCancelledException || error instanceof PipelineAbortedException;
+        if (stage < 0 || (expected && releaseFailure == null))
+        {
+            return;
+        }
+        if (lane != null)
+        {
+            lane.recordMisuse(stage);
+        }
+        if (releaseFailure != null)
+        {
+            stageLogs[stage].error("completed a request whose held resource threw when released for it", releaseFailure);
+            if (error == null)
+            {
+                exchange.error = releaseFailure;
+            }
+            return;
+        }
         stageLogs[stage].error("completed a request that still held " + count + " resource(s); they were released for it",
             new IllegalStateException("stage '" + stages[stage].name + "' completed a request holding " + count +
                 " resource(s): give each back (and call ctx.unhold) before returning Outcome.done()"));
+    }
+
+    /** Shutdown sweep: the listener, guarded, and the in-flight permit. */
+    void completeAborted(final R request, final Throwable error)
+    {
+        notifyComplete(request, error);
+        gate.release();
     }
 
     Object token()

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class PipelineThreads<R>
 {
-    private static final long STOP_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long WORKER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long BLOCKING_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final String name;
     private final Worker<R>[] workers;
@@ -107,12 +108,14 @@ final class PipelineThreads<R>
     }
 
     /**
-     * Stops every thread and joins each until {@code end}, but at least a short grace each.
+     * Stops the workers and joins each until {@code end}, but at least a grace each: a worker that
+     * is not inside user code leaves its loop within one turn, and on a loaded machine that turn
+     * may take a while to be scheduled.
      *
      * @param end {@link System#nanoTime()} deadline
-     * @return how many threads were still alive, stuck in user code
+     * @return the workers still alive, stuck in user code
      */
-    int stopAndJoin(final long end)
+    List<Thread> stopWorkers(final long end)
     {
         final List<Thread> threads = new ArrayList<>();
         for (final Worker<R> worker : workers)
@@ -120,6 +123,19 @@ final class PipelineThreads<R>
             worker.stop();
             threads.add(worker.thread());
         }
+        return join(threads, end, WORKER_GRACE_NANOS);
+    }
+
+    /**
+     * Stops the blocking threads, interrupting any inside user code, and joins each briefly. Called
+     * after the shutdown sweep took their requests from them, so an interrupted call's result is
+     * dropped rather than completing its request a second time.
+     *
+     * @return the blocking threads still alive, stuck in user code
+     */
+    List<Thread> stopBlocking()
+    {
+        final List<Thread> threads = new ArrayList<>();
         for (final BlockingStagePool<R> pool : pools)
         {
             if (pool != null)
@@ -128,10 +144,19 @@ final class PipelineThreads<R>
                 threads.addAll(List.of(pool.threads()));
             }
         }
-        int stuck = 0;
+        return join(threads, System.nanoTime(), BLOCKING_GRACE_NANOS);
+    }
+
+    private static List<Thread> join(final List<Thread> threads, final long end, final long grace)
+    {
+        final List<Thread> stuck = new ArrayList<>();
         for (final Thread thread : threads)
         {
-            final long wait = Math.max(STOP_GRACE_NANOS, end - System.nanoTime());
+            if (thread == Thread.currentThread())
+            {
+                continue;
+            }
+            final long wait = Math.max(grace, end - System.nanoTime());
             try
             {
                 thread.join(Duration.ofNanos(wait));
@@ -142,7 +167,7 @@ final class PipelineThreads<R>
             }
             if (thread.isAlive())
             {
-                stuck++;
+                stuck.add(thread);
             }
         }
         return stuck;

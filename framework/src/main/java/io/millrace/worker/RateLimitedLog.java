@@ -27,13 +27,24 @@ final class RateLimitedLog
 
     void error(final String what, final Throwable error)
     {
+        log(what, "the request completed with this error", error);
+    }
+
+    /** For errors of code that serves no one request (a timer callback, a hook): the worker goes on. */
+    void contained(final String what, final Throwable error)
+    {
+        log(what, "the worker goes on", error);
+    }
+
+    private void log(final String what, final String consequence, final Throwable error)
+    {
         final long now = System.nanoTime();
         final long next = nextAllowedNanos.get();
         if (now - next >= 0 && nextAllowedNanos.compareAndSet(next, now + intervalNanos))
         {
             final long skipped = suppressed.getAndSet(0);
-            log.warn("{} {}; the request completed with this error ({} similar errors suppressed since the last line)",
-                source, what, skipped, error);
+            log.warn("{} {}; {} ({} similar errors suppressed since the last line)",
+                source, what, consequence, skipped, error);
         }
         else
         {

@@ -1,11 +1,17 @@
 package io.millrace.worker;
 
 import io.millrace.stage.Outcome;
+import io.millrace.stage.RequestCancelledException;
 
 /**
  * Runs a request through the stages on its worker: inline stage after inline stage until it
  * completes, parks, or must cross to another thread, which costs exactly one publish into the
  * other worker's inbox.
+ *
+ * <p>Every call into user code here (handlers, key functions) is guarded: a {@link Throwable}
+ * fails that request, is counted against the stage and logged rate-limited; only a
+ * {@link Fatal fatal} error propagates, to end the worker. Each stage boundary checks the request's
+ * cancel token.
  *
  * <p>Threading: one per {@link Worker}, used only by that worker's thread. The lane and counters
  * it writes are the worker's, read by metrics from other threads through their own protocols.
@@ -50,33 +56,64 @@ final class StageRunner<R>
         // One request in every sampleMask + 1 is timed, stage by stage; the others are only counted.
         final boolean timed = (++runs & sampleMask) == 0;
         long start = timed ? System.nanoTime() : 0L;
+        final long queuedAt = exchange.queuedAt;
+        if (queuedAt != 0)
+        {
+            // Time since it was published into a ring (or submitted), charged to the stage it waited for.
+            exchange.queuedAt = 0;
+            if (timed && stages[s].kind != StageDef.BLOCKING)
+            {
+                lane.recordQueueWait(s, start - queuedAt);
+            }
+        }
         for (;;)
         {
+            if (exchange.token != null && stopped(exchange, s, start))
+            {
+                return;
+            }
             final StageDef<R> def = stages[s];
             int partition = -1;
             if (def.kind == StageDef.PARTITIONED)
             {
-                partition = def.partitionOf(exchange.request);
+                try
+                {
+                    partition = def.partitionOf(exchange.request);
+                }
+                catch (final Throwable ex)
+                {
+                    failAtKey(exchange, s, ex);
+                    return;
+                }
                 final Worker<R> owner = runtime.ownerOf(partition);
                 if (owner != worker)
                 {
-                    hop(owner, exchange, s);
+                    hop(owner, exchange, s, timed ? start : 0);
                     return;
                 }
             }
             else if (def.kind == StageDef.PINNED)
             {
-                final int target = def.key.applyAsInt(exchange.request);
+                final int target;
+                try
+                {
+                    target = def.key.applyAsInt(exchange.request);
+                }
+                catch (final Throwable ex)
+                {
+                    failAtKey(exchange, s, ex);
+                    return;
+                }
                 if (target != worker.index())
                 {
                     final Worker<R> owner = runtime.worker(target);
                     if (owner == null)
                     {
-                        failStage(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
+                        failAtKey(exchange, s, new IllegalArgumentException("stage '" + def.name + "' is pinned to worker " +
                             target + " but the pipeline has workers 0 to " + (runtime.workerCount() - 1)));
                         return;
                     }
-                    hop(owner, exchange, s);
+                    hop(owner, exchange, s, timed ? start : 0);
                     return;
                 }
             }
@@ -94,6 +131,7 @@ final class StageRunner<R>
             }
             catch (final Throwable ex)
             {
+                Fatal.rethrowIfFatal(ex);
                 lane.recordError(s, timed ? System.nanoTime() - start : Lane.UNTIMED);
                 if (exchange.suspendedInThisDispatch && !exchange.cancelSuspension())
                 {
@@ -126,9 +164,30 @@ final class StageRunner<R>
                 {
                     complete(exchange);
                 }
+                else
+                {
+                    lane.countParked(s);
+                }
                 return;
             }
         }
+    }
+
+    /**
+     * A stage boundary: completes the request if its token was cancelled or its deadline passed.
+     *
+     * @return {@code true} if the request was completed here
+     */
+    private boolean stopped(final Exchange<R> exchange, final int stage, final long now)
+    {
+        final Throwable reason = exchange.stopReason(stage, now);
+        if (reason == null)
+        {
+            return false;
+        }
+        exchange.error = reason;
+        complete(exchange);
+        return true;
     }
 
     void resume(final Exchange<R> exchange)
@@ -142,8 +201,26 @@ final class StageRunner<R>
         }
         else
         {
-            run(exchange, outcome.target().index());
+            final int target = outcome.target().index();
+            if (exchange.suspendedInThisDispatch && target == exchange.stage)
+            {
+                lane.countRedispatch(target); // the same request, dispatched again where it parked
+            }
+            run(exchange, target);
         }
+    }
+
+    /**
+     * A key function (partition or worker key) threw: fail this request, count it against the stage.
+     */
+    void failAtKey(final Exchange<R> exchange, final int stage, final Throwable error)
+    {
+        Fatal.rethrowIfFatal(error);
+        lane.recordError(stage, Lane.UNTIMED);
+        exchange.stage = stage;
+        runtime.stageErrorLog(stage).error("key function threw", error);
+        exchange.error = error;
+        complete(exchange);
     }
 
     private void failStage(final Exchange<R> exchange, final int stage, final Throwable error)
@@ -157,9 +234,14 @@ final class StageRunner<R>
     {
         if (exchange.holdsAnything())
         {
-            runtime.abandonedResources(exchange, lane);
+            runtime.releaseHeld(exchange, lane);
         }
         final Throwable error = exchange.error;
+        final long submittedAt = exchange.submittedAt;
+        if (submittedAt != 0)
+        {
+            lane.recordEndToEnd(System.nanoTime() - submittedAt);
+        }
         runtime.notifyComplete(exchange.request, error);
         if (error == null)
         {
@@ -168,15 +250,20 @@ final class StageRunner<R>
         else
         {
             counters.add(WorkerCounters.FAILED, 1);
+            if (error instanceof RequestCancelledException)
+            {
+                counters.add(WorkerCounters.CANCELLED, 1);
+            }
         }
         ExchangePool.recycle(exchange);
         runtime.releaseInFlight();
     }
 
-    private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage)
+    private void hop(final Worker<R> owner, final Exchange<R> exchange, final int stage, final long now)
     {
         counters.add(WorkerCounters.PUBLISHES_SENT, 1);
-        if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage))
+        exchange.queuedAt = now;
+        if (!owner.tryPublish(InboxEvent.CONTINUE, null, exchange, stage, null, 0, null))
         {
             // Impossible while maxInFlight <= ringSize / 2; fail loudly rather than lose the request.
             exchange.error = new IllegalStateException("inbox of worker " + owner.index() +

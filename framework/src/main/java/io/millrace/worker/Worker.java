@@ -3,8 +3,8 @@ package io.millrace.worker;
 import com.lmax.disruptor.EventPoller;
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.PoolStats;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SingleWriterRecorder;
+import io.millrace.stage.CancelToken;
+import io.millrace.stage.EndOfTurnHook;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.lang.invoke.MethodHandles;
@@ -16,20 +16,28 @@ import java.util.concurrent.locks.LockSupport;
  * {@link Inbox} and runs every inline stage, and the partitions of partitioned stages it owns, in
  * its own loop.
  *
- * <p>The loop has Agrona's agent shape: {@link #doWork()} polls the inbox with the ring's
- * {@link EventPoller} and returns how many events it handled; an empty turn goes to the
- * {@link IdleStrategy}. Each event starts or continues a request, which its {@link StageRunner}
- * then runs stage after inline stage on this thread until it completes, parks, or must cross to
- * another thread; the crossing costs exactly one ring publish.
+ * <p>The loop has Agrona's agent shape: {@link #doWork()} does one turn and returns how much work it
+ * found; an empty turn goes to the {@link IdleStrategy}. A turn is, in order ({@link WorkerDispatch}
+ * handles the first two): the inbox batch (the
+ * ring's {@link EventPoller}); the {@link LocalQueue} of requests this thread submitted or resumed
+ * itself; the transport's I/O; the {@link WorkerTimerWheel}; the {@link EndOfTurnHooks}. Work that a
+ * phase puts into the local queue runs before the next phase, so a request read, handled and
+ * answered on this worker never touches the ring.
+ *
+ * <p>Error discipline: user code (handlers, key functions, listeners, held resources, timer
+ * callbacks, end-of-turn hooks, the transport's connection handlers) runs inside guards that catch
+ * every {@link Throwable}, fail only what that code was doing and keep the loop going. The loop
+ * itself is guarded too, phase by phase. Only a {@link Fatal fatal} error (out of memory, an internal
+ * VM error) ends the loop: the worker then reports it to the runtime, which fails the pipeline.
  *
  * <p>Threading: everything here is owned by the worker thread except {@link #running} (written by
  * the stopping thread), the {@link Inbox} (any thread publishes; see there for the parking
- * handshake) and the {@link ExchangePool} (any worker recycles into it).
- * Owner-written counters use opaque stores so that metrics readers see untorn, recent values.
+ * handshake) and the {@link ExchangePool} (any worker recycles into it). The fields the owner writes
+ * per event live in a padded {@link TurnState}, away from the final fields producers read here.
  *
  * @param <R> the request type
  */
-public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent>
+public final class Worker<R> implements Runnable
 {
     private static final VarHandle RUNNING;
 
@@ -45,29 +53,29 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         }
     }
 
+    /** How long a worker with I/O waits in select when it parks; a wakeup ends the wait sooner. */
+    private static final long IO_PARK_NANOS = 10_000_000L;
+
     private final int index;
     private final PipelineRuntime<R> runtime;
     private final Inbox inbox;
     private final IdleStrategy idle;
     private final long emptyTurnsBeforePark;
     private final Lane lane;
-    private final SingleWriterRecorder batchSizes;
     private final Thread thread;
+    private final TurnState turn = new TurnState();
+    private final WorkerDispatch<R> dispatch;
+    private final WorkerTimerWheel timers;
+    private final EndOfTurnHooks hooks;
 
     @SuppressWarnings("unused")
     private volatile boolean running;
 
-    private long emptyTurns;
-    private int batchCount;
-    private boolean endOfBatch;
     /** Request contexts; the pool is built in {@link #preallocate} before the thread starts (Thread.start publishes it). */
     private final ExchangePool<R> exchanges;
 
     private final WorkerCounters counters = new WorkerCounters();
     private final StageRunner<R> runner;
-
-    /** How long a worker with I/O waits in select when it parks; a wakeup ends the wait sooner. */
-    private static final long IO_PARK_NANOS = 10_000_000L;
 
     /** This worker's buffers, or null without memory; set before the thread starts. */
     private BufferAllocator allocator;
@@ -76,7 +84,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     private WorkerIo io;
 
     Worker(final int index, final PipelineRuntime<R> runtime, final int ringSize, final IdleStrategy idle,
-        final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxFreeExchanges, final int sampleEvery,
+        final long emptyTurnsBeforePark, final boolean[] runsStage, final int maxInFlight, final int sampleEvery,
         final String threadName)
     {
         this.index = index;
@@ -84,12 +92,14 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         this.inbox = new Inbox(ringSize);
         this.idle = idle;
         this.emptyTurnsBeforePark = emptyTurnsBeforePark;
-        this.lane = new Lane(runtime.stages().length, runsStage);
-        this.batchSizes = new SingleWriterRecorder(1, Math.max(2, ringSize), 2);
+        this.lane = new Lane(runtime.stages().length, runsStage, ringSize);
         this.thread = new Thread(this, threadName);
         this.thread.setDaemon(true);
-        this.exchanges = new ExchangePool<>(runtime, thread, maxFreeExchanges);
+        this.timers = new WorkerTimerWheel(thread, runtime.callbackLog());
+        this.hooks = new EndOfTurnHooks(runtime.callbackLog());
+        this.exchanges = new ExchangePool<>(runtime, thread, maxInFlight);
         this.runner = new StageRunner<>(this, runtime, lane, counters, sampleEvery);
+        this.dispatch = new WorkerDispatch<>(this, runtime, runner, exchanges, new LocalQueue(maxInFlight), counters, turn);
     }
 
     int index()
@@ -104,12 +114,22 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
 
     boolean endOfBatch()
     {
-        return endOfBatch;
+        return turn.endOfBatch;
     }
 
     Lane lane()
     {
         return lane;
+    }
+
+    WorkerTimerWheel timers()
+    {
+        return timers;
+    }
+
+    void atEndOfTurn(final EndOfTurnHook hook)
+    {
+        hooks.register(hook);
     }
 
     void start()
@@ -151,13 +171,16 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     @Override
     public void run()
     {
+        Throwable fatal = null;
+        lane.exitIdle();
         try
         {
             while ((boolean)RUNNING.getVolatile(this))
             {
+                lane.onTurn();
                 if (doWork() > 0)
                 {
-                    emptyTurns = 0;
+                    turn.emptyTurns = 0;
                     idle.reset();
                 }
                 else
@@ -166,12 +189,37 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 }
             }
         }
+        catch (final Throwable ex)
+        {
+            // Every phase contains what is not fatal; what reaches here ends this worker.
+            fatal = ex;
+        }
         finally
+        {
+            lane.enterIdle();
+            releaseOnExit();
+        }
+        if (fatal != null)
+        {
+            runtime.fail(fatal, thread);
+        }
+    }
+
+    private void releaseOnExit()
+    {
+        try
         {
             if (io != null)
             {
                 io.close();
             }
+        }
+        catch (final Throwable ex)
+        {
+            runtime.internalError(ex);
+        }
+        try
+        {
             // Take in what other threads gave back, so that stopped pools report exact live counts.
             exchanges.drainReturns();
             if (allocator != null)
@@ -179,45 +227,63 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
                 allocator.onIdle(System.nanoTime());
             }
         }
+        catch (final Throwable ex)
+        {
+            runtime.internalError(ex);
+        }
     }
 
     /**
-     * One turn of the loop.
+     * One turn of the loop. Fatal errors propagate; everything else is contained where it arises.
      *
-     * @return events handled; 0 when the inbox was empty
+     * @return work done; 0 when there was none
      */
     int doWork()
     {
-        batchCount = 0;
+        final TurnState t = turn;
+        t.batchCount = 0;
         try
         {
-            inbox.poll(this);
+            inbox.poll(dispatch);
         }
         catch (final Exception ex)
         {
-            // onEvent catches everything user code throws; reaching here is a runtime bug.
+            // onEvent contains everything but fatal errors (which are not Exceptions): a runtime bug.
             runtime.internalError(ex);
         }
-        final int n = batchCount;
-        if (n > 0)
+        int work = t.batchCount;
+        if (work > 0)
         {
-            counters.add(WorkerCounters.RECEIVED, n);
+            counters.add(WorkerCounters.RECEIVED, work);
             counters.add(WorkerCounters.BATCHES, 1);
-            counters.max(WorkerCounters.MAX_BATCH, n);
-            batchSizes.recordValue(n);
+            counters.max(WorkerCounters.MAX_BATCH, work);
+            lane.recordBatch(work);
         }
+        work += dispatch.drainLocal();
         if (io != null)
         {
             try
             {
-                return n + io.poll();
+                work += io.poll();
             }
-            catch (final RuntimeException ex)
+            catch (final Throwable ex)
             {
+                Fatal.rethrowIfFatal(ex);
                 runtime.internalError(ex); // the transport contains handler errors; this is a bug
             }
+            work += dispatch.drainLocal();
         }
-        return n;
+        if (timers.pending() > 0)
+        {
+            work += timers.poll(System.nanoTime());
+            work += dispatch.drainLocal();
+        }
+        if (!hooks.isEmpty())
+        {
+            work += hooks.run();
+            work += dispatch.drainLocal();
+        }
+        return work;
     }
 
     /**
@@ -226,7 +292,7 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      */
     private void idleTurn()
     {
-        if (++emptyTurns <= emptyTurnsBeforePark)
+        if (++turn.emptyTurns <= emptyTurnsBeforePark)
         {
             idle.idle();
             return;
@@ -235,56 +301,66 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
         {
             // The pool's sweep runs here, on the owner's idle turn: no lock, no hot-path cost.
             final long now = System.nanoTime();
-            exchanges.onIdle(now);
-            if (allocator != null)
+            try
             {
-                allocator.onIdle(now);
+                exchanges.onIdle(now);
+                if (allocator != null)
+                {
+                    allocator.onIdle(now);
+                }
+            }
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                runtime.internalError(ex);
             }
             counters.add(WorkerCounters.PARKS, 1);
+            lane.enterIdle(); // a metrics reader may swap this lane's histograms itself while we sleep
+            try
+            {
+                park();
+            }
+            finally
+            {
+                lane.exitIdle();
+            }
+        }
+        inbox.clearParking();
+    }
+
+    private void park()
+    {
+        {
             if (io != null)
             {
-                io.park(IO_PARK_NANOS); // the selector is where a worker with sockets sleeps
+                try
+                {
+                    io.park(timers.parkBound(IO_PARK_NANOS)); // the selector is where a worker with sockets sleeps
+                }
+                catch (final Throwable ex)
+                {
+                    Fatal.rethrowIfFatal(ex);
+                    runtime.internalError(ex);
+                }
+            }
+            else if (timers.pending() > 0)
+            {
+                LockSupport.parkNanos(timers.parkBound(IO_PARK_NANOS));
             }
             else
             {
                 idle.idle();
             }
         }
-        inbox.clearParking();
     }
 
-    @Override
-    public boolean onEvent(final InboxEvent event, final long sequence, final boolean endOfBatch)
+    /**
+     * Submit from this worker's own thread; see {@link WorkerDispatch#submitLocal}.
+     */
+    void submitLocal(final R request, final CancelToken token, final long submittedAt, final int stage,
+        final Throwable keyError)
     {
-        batchCount++;
-        this.endOfBatch = endOfBatch;
-        final int kind = event.kind;
-        final int stage = event.stage;
-        @SuppressWarnings("unchecked")
-        final Exchange<R> carried = (Exchange<R>)event.exchange;
-        final Object request = event.request;
-        event.clear();
-
-        switch (kind)
-        {
-            case InboxEvent.SUBMIT ->
-            {
-                counters.add(WorkerCounters.SUBMITS_RECEIVED, 1);
-                final Exchange<R> exchange = exchanges.take();
-                @SuppressWarnings("unchecked")
-                final R r = (R)request;
-                exchange.start(r, this);
-                runner.run(exchange, stage);
-            }
-            case InboxEvent.CONTINUE ->
-            {
-                carried.home = this;
-                runner.run(carried, stage);
-            }
-            case InboxEvent.RESUME -> runner.resume(carried);
-            default -> runtime.internalError(new IllegalStateException("unknown inbox event kind " + kind));
-        }
-        return true;
+        dispatch.submitLocal(request, token, submittedAt, stage, keyError);
     }
 
     /** Completes {@code exchange} on this worker's thread. */
@@ -298,9 +374,10 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
      *
      * @return {@code false} if the ring had no free slot
      */
-    boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage)
+    boolean tryPublish(final int kind, final Object request, final Exchange<?> exchange, final int stage,
+        final CancelToken token, final long submittedAt, final Throwable error)
     {
-        if (!inbox.tryPublish(kind, request, exchange, stage))
+        if (!inbox.tryPublish(kind, request, exchange, stage, token, submittedAt, error))
         {
             return false;
         }
@@ -312,27 +389,39 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     }
 
     /**
-     * Brings a suspended or blocking-stage request home. Room is guaranteed by the in-flight bound,
-     * so this never waits in practice; a non-worker caller spins rather than lose the request if the
-     * bound were ever broken.
+     * Brings a suspended or blocking-stage request home. From this worker's own thread it goes
+     * through the local queue; from elsewhere through the ring, whose room is guaranteed by the
+     * in-flight bound, so this never waits in practice. A foreign caller spins rather than lose
+     * the request if the bound were ever broken, but gives up once the pipeline has stopped (its
+     * shutdown completes the request instead).
      */
     void publishResume(final Exchange<R> exchange)
     {
+        if (Thread.currentThread() == thread)
+        {
+            dispatch.resumeLocal(exchange);
+            return;
+        }
         final Worker<?> caller = runtime.workerOf(Thread.currentThread());
         if (caller != null)
         {
             caller.countPublishSent();
         }
-        while (!tryPublish(InboxEvent.RESUME, null, exchange, -1))
+        int spins = 0;
+        while (!tryPublish(InboxEvent.RESUME, null, exchange, -1, null, 0, null))
         {
-            if (caller == this)
+            if (runtime.isStopped())
             {
-                exchange.error = new IllegalStateException("inbox of worker " + index +
-                    " was full on a resume: the in-flight bound was broken; please report this");
-                runner.resume(exchange);
                 return;
             }
-            Thread.onSpinWait();
+            if (++spins < 1_000)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
         }
     }
 
@@ -361,6 +450,15 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     void preallocate(final int count)
     {
         exchanges.preallocate(count);
+    }
+
+    /**
+     * Shutdown, once this worker's thread has ended: completes the requests still waiting in its
+     * ring that never became exchanges (submits). Exchanges are completed by the runtime's sweep.
+     */
+    void drainSubmitsAfterStop(final EventPoller.Handler<InboxEvent> handler) throws Exception
+    {
+        inbox.drainAfterOwnerStopped(handler);
     }
 
     /**
@@ -398,10 +496,5 @@ public final class Worker<R> implements Runnable, EventPoller.Handler<InboxEvent
     long wakes()
     {
         return inbox.wakes();
-    }
-
-    void drainBatchSizes(final Histogram into)
-    {
-        into.add(batchSizes.getIntervalHistogram());
     }
 }

@@ -18,7 +18,13 @@ final class WorkerCounters
     static final int COMPLETED = 5;
     static final int FAILED = 6;
     static final int SUBMITS_RECEIVED = 7;
-    private static final int COUNT = 8;
+    /** Submits from this worker's own thread, run through the local queue with no ring publish. */
+    static final int LOCAL_SUBMITS = 8;
+    /** Resumes from this worker's own thread, likewise. */
+    static final int LOCAL_RESUMES = 9;
+    /** Requests completed with a cancellation or deadline error. */
+    static final int CANCELLED = 10;
+    private static final int COUNT = 11;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 

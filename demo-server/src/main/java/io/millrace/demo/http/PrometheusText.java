@@ -25,7 +25,13 @@ import java.util.function.ToLongFunction;
  * <p>Service times become a histogram with fixed buckets from 1 microsecond to 5 seconds, counted
  * from the snapshot's HdrHistogram, which keeps two significant digits: a time within about 1% above
  * a bucket's bound may be counted in that bucket. HdrHistogram keeps no exact total either, so
- * {@code _sum} is the histogram's mean times its count, exact to the same precision.
+ * {@code _sum} is the histogram's mean times its count, exact to the same precision. End-to-end
+ * latency and per-stage queue wait become summaries with the quantiles 0.5, 0.9, 0.99 and 0.999
+ * since start, read from the same kind of histogram (to about 1%); a summary without observations
+ * has {@code NaN} quantiles.
+ *
+ * <p>Dispatches and requests of a stage differ by the re-dispatches of requests resumed into the
+ * stage they suspended in (see {@code StageMetrics}).
  *
  * <p>Stateless; safe from any thread.
  */
@@ -40,6 +46,9 @@ public final class PrometheusText
     private static final String[] BOUNDS_SECONDS = {"0.000001", "0.000005", "0.00001", "0.00005", "0.0001", "0.0005",
         "0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5"};
     private static final String SERVICE = "millrace_stage_service_seconds";
+    /** Summary quantiles, as they appear in {@code quantile}, and the same as HdrHistogram percentiles. */
+    private static final String[] QUANTILES = {"0.5", "0.9", "0.99", "0.999"};
+    private static final double[] PERCENTILES = {50, 90, 99, 99.9};
 
     private PrometheusText()
     {
@@ -66,12 +75,16 @@ public final class PrometheusText
         final List<Labelled<PoolStats>> allPools = pools(snapshot, pools);
 
         final List<Labelled<MetricsSnapshot>> pipeline = List.of(new Labelled<>("", snapshot));
+        family(out, "millrace_up", "gauge", "1 while the pipeline is healthy, 0 once a thread hit a fatal error.", pipeline,
+            m -> m.up() ? 1 : 0);
         family(out, "millrace_in_flight", "gauge", "Accepted requests not yet completed.", pipeline, MetricsSnapshot::inFlight);
         family(out, "millrace_in_flight_max", "gauge", "The pipeline's in-flight bound.", pipeline,
             MetricsSnapshot::maxInFlight);
         family(out, "millrace_submits_rejected_total", "counter", "Submissions refused, by reason.",
             List.of(new Labelled<>("reason=\"overloaded\"", snapshot.rejectedOverloaded()),
                 new Labelled<>("reason=\"not_running\"", snapshot.rejectedNotRunning())), Long::longValue);
+        summary(out, "millrace_end_to_end_seconds", "Request latency from submit to completion, since start.",
+            List.of(new Labelled<>("", snapshot.endToEndNanos())));
 
         final List<Labelled<StageMetrics>> stages = new ArrayList<>();
         for (final StageMetrics stage : snapshot.stages())
@@ -85,11 +98,25 @@ public final class PrometheusText
                 label("partitions", Integer.toString(stage.partitions())), stage));
         }
         family(out, "millrace_stage_info", "gauge", "Stages as declared; always 1.", stageInfo, s -> 1);
-        family(out, "millrace_stage_dispatches_total", "counter", "Stage dispatches, successful or not.", stages,
-            StageMetrics::count);
+        family(out, "millrace_stage_dispatches_total", "counter",
+            "Stage dispatches, successful or not; a request resumed into the stage it suspended in is dispatched again.",
+            stages, StageMetrics::dispatches);
+        family(out, "millrace_stage_requests_total", "counter",
+            "Requests that went through the stage: dispatches less re-dispatches after a suspension.", stages,
+            StageMetrics::requests);
+        family(out, "millrace_stage_parked_total", "counter", "Stage dispatches that suspended their request.", stages,
+            StageMetrics::parked);
         family(out, "millrace_stage_errors_total", "counter", "Stage dispatches that threw or misused the stage API.",
             stages, StageMetrics::errors);
         serviceTimes(out, stages);
+        final List<Labelled<Histogram>> queueWaits = new ArrayList<>();
+        for (final Labelled<StageMetrics> stage : stages)
+        {
+            queueWaits.add(new Labelled<>(stage.labels(), stage.item().queueWaitNanos()));
+        }
+        summary(out, "millrace_stage_queue_wait_seconds",
+            "Time requests waited in a ring or a blocking stage's queue before a dispatch of the stage, since start.",
+            queueWaits);
 
         final List<Labelled<WorkerMetrics>> workers = new ArrayList<>();
         for (final WorkerMetrics worker : snapshot.workers())
@@ -222,6 +249,42 @@ public final class PrometheusText
             out.append(SERVICE).append("_sum{").append(stage.labels()).append("} ")
                 .append(total == 0 ? "0" : Double.toString(h.getMean() * total / 1e9)).append('\n');
             out.append(SERVICE).append("_count{").append(stage.labels()).append("} ").append(total).append('\n');
+        }
+    }
+
+    /** A summary family over nanosecond histograms, in seconds; nothing without samples. */
+    private static void summary(final StringBuilder out, final String name, final String help,
+        final List<Labelled<Histogram>> samples)
+    {
+        if (samples.isEmpty())
+        {
+            return;
+        }
+        header(out, name, "summary", help);
+        for (final Labelled<Histogram> sample : samples)
+        {
+            final Histogram h = sample.item();
+            final long total = h.getTotalCount();
+            final String labels = sample.labels();
+            final String prefix = labels.isEmpty() ? "" : labels + ",";
+            for (int i = 0; i < QUANTILES.length; i++)
+            {
+                out.append(name).append('{').append(prefix).append("quantile=\"").append(QUANTILES[i]).append("\"} ")
+                    .append(total == 0 ? "NaN" : Double.toString(h.getValueAtPercentile(PERCENTILES[i]) / 1e9))
+                    .append('\n');
+            }
+            out.append(name).append("_sum");
+            if (!labels.isEmpty())
+            {
+                out.append('{').append(labels).append('}');
+            }
+            out.append(' ').append(total == 0 ? "0" : Double.toString(h.getMean() * total / 1e9)).append('\n');
+            out.append(name).append("_count");
+            if (!labels.isEmpty())
+            {
+                out.append('{').append(labels).append('}');
+            }
+            out.append(' ').append(total).append('\n');
         }
     }
 

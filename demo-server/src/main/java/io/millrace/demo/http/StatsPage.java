@@ -5,6 +5,8 @@ import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.metrics.StageMetrics;
 import io.millrace.metrics.WorkerMetrics;
 
+import org.HdrHistogram.Histogram;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,8 +14,9 @@ import java.util.Map;
 
 /**
  * Renders a {@link MetricsSnapshot} as one self-contained HTML page for a person (no scripts, no
- * external styles): pipeline totals, a table per stage, per worker and per lookaside pool, and the
- * lock grid's heat map if there is one. Every name that comes from the application is escaped.
+ * external styles): pipeline totals, end-to-end latency, a table per stage (dispatches, requests,
+ * service time and queue wait), per worker and per lookaside pool, and the lock grid's heat map if
+ * there is one. Every name that comes from the application is escaped.
  *
  * <p>Stateless; safe from any thread.
  */
@@ -53,14 +56,25 @@ public final class StatsPage
             .append(number(snapshot.rejectedOverloaded())).append(" rejected for overload, ")
             .append(number(snapshot.rejectedNotRunning())).append(" rejected while not running.</p>\n");
 
+        html.append("<h2>End-to-end latency</h2>\n<table>\n");
+        row(html, "th", 0, "requests", "p50 \u00b5s", "p90 \u00b5s", "p99 \u00b5s", "p99.9 \u00b5s", "max \u00b5s");
+        final Histogram endToEnd = snapshot.endToEndNanos();
+        row(html, "td", 0, number(endToEnd.getTotalCount()), micros(snapshot.endToEndAtPercentile(50)),
+            micros(snapshot.endToEndAtPercentile(90)), micros(snapshot.endToEndAtPercentile(99)),
+            micros(snapshot.endToEndAtPercentile(99.9)), micros(max(endToEnd)));
+        html.append("</table>\n");
+
         html.append("<h2>Stages</h2>\n<table>\n");
-        row(html, "th", 2, "stage", "placement", "count", "errors", "p50 \u00b5s", "p90 \u00b5s", "p99 \u00b5s", "max \u00b5s");
+        row(html, "th", 2, "stage", "placement", "dispatches", "requests", "parked", "errors", "p50 \u00b5s", "p90 \u00b5s",
+            "p99 \u00b5s", "max \u00b5s", "queue p50 \u00b5s", "queue p99 \u00b5s", "queue max \u00b5s");
         for (final StageMetrics stage : snapshot.stages())
         {
-            final boolean any = stage.serviceTimeNanos().getTotalCount() > 0;
-            row(html, "td", 2, escape(stage.name()), escape(stage.placement()), number(stage.count()), number(stage.errors()),
+            row(html, "td", 2, escape(stage.name()), escape(stage.placement()), number(stage.dispatches()),
+                number(stage.requests()), number(stage.parked()), number(stage.errors()),
                 micros(stage.serviceTimeAtPercentile(50)), micros(stage.serviceTimeAtPercentile(90)),
-                micros(stage.serviceTimeAtPercentile(99)), micros(any ? stage.serviceTimeNanos().getMaxValue() : 0));
+                micros(stage.serviceTimeAtPercentile(99)), micros(max(stage.serviceTimeNanos())),
+                micros(stage.queueWaitAtPercentile(50)), micros(stage.queueWaitAtPercentile(99)),
+                micros(max(stage.queueWaitNanos())));
         }
         html.append("</table>\n");
 
@@ -111,7 +125,9 @@ public final class StatsPage
         {
             html.append("<h2>Lock contention</h2>\n").append(heatMapSvgOrNull).append('\n');
         }
-        html.append("<p class=\"note\">Latencies are stage service times since start. Machine-readable: ")
+        html.append("<p class=\"note\">Latencies are since start: end to end from submit to completion; per stage ")
+            .append("the service time of a dispatch and the queue wait before it (in a ring or a blocking stage's queue). ")
+            .append("A request resumed into the stage it suspended in is dispatched twice and counted once. Machine-readable: ")
             .append("<a href=\"/metrics\">/metrics</a>.</p>\n</body>\n</html>\n");
         return html.toString();
     }
@@ -161,6 +177,11 @@ public final class StatsPage
     private static String number(final long value)
     {
         return String.format(Locale.ROOT, "%,d", value);
+    }
+
+    private static long max(final Histogram h)
+    {
+        return h.getTotalCount() == 0 ? 0 : h.getMaxValue();
     }
 
     private static String micros(final long nanos)

@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  * A checker for the Prometheus text exposition format 0.0.4, stricter than Prometheus itself where
  * Millrace's output should be: every sample's family has exactly one {@code # TYPE} line before its
  * first sample, at most one {@code # HELP} line, also before it, a family's lines are contiguous, counters end in {@code _total}, histograms are
- * cumulative, end in {@code +Inf} and agree with their {@code _count}. Separators are single
+ * cumulative, end in {@code +Inf} and agree with their {@code _count}; a summary's samples carry a
+ * {@code quantile} from 0 to 1, increasing with non-decreasing values, and each of its series has a
+ * {@code _sum} and a {@code _count} without one. Separators are single
  * spaces and no line has trailing whitespace. Used by the unit tests and the end-to-end test.
  */
 public final class ExpositionGrammar
@@ -31,6 +33,8 @@ public final class ExpositionGrammar
     private final Set<String> series = new HashSet<>();
     /** Per histogram label set (without {@code le}) of the current family. */
     private final Map<String, Buckets> buckets = new LinkedHashMap<>();
+    /** Per summary label set (without {@code quantile}) of the current family. */
+    private final Map<String, Quantiles> quantiles = new LinkedHashMap<>();
     private String current;
     private int lineNumber;
     private String line;
@@ -72,6 +76,14 @@ public final class ExpositionGrammar
         double lastCount = Double.NEGATIVE_INFINITY;
         double infCount = Double.NaN;
         double count = Double.NaN;
+        boolean sum;
+    }
+
+    private static final class Quantiles
+    {
+        double lastQuantile = Double.NEGATIVE_INFINITY;
+        double lastValue = Double.NEGATIVE_INFINITY;
+        boolean count;
         boolean sum;
     }
 
@@ -175,6 +187,10 @@ public final class ExpositionGrammar
         {
             histogramSample(name.substring(family.length()), labels, value);
         }
+        else if ("summary".equals(type))
+        {
+            summarySample(name.substring(family.length()), labels, value);
+        }
     }
 
     /** @return the index after the closing brace */
@@ -276,6 +292,39 @@ public final class ExpositionGrammar
         }
     }
 
+    private void summarySample(final String suffix, final TreeMap<String, String> labels, final double value)
+    {
+        final String quantile = labels.remove("quantile");
+        final Quantiles q = quantiles.computeIfAbsent(labels.toString(), k -> new Quantiles());
+        switch (suffix)
+        {
+            case "" ->
+            {
+                check(quantile != null && FLOAT.matcher(quantile).matches(), "summary sample without a numeric quantile label");
+                final double at = parse(quantile);
+                check(at >= 0 && at <= 1, "quantile outside 0 to 1");
+                check(at > q.lastQuantile, "quantiles not increasing");
+                check(!(value < q.lastValue), "summary values decrease with the quantile");
+                q.lastQuantile = at;
+                if (!Double.isNaN(value))
+                {
+                    q.lastValue = value;
+                }
+            }
+            case "_count" ->
+            {
+                check(quantile == null, "quantile label on _count");
+                check(!(value < 0), "negative summary count");
+                q.count = true;
+            }
+            default ->
+            {
+                check(quantile == null, "quantile label on _sum");
+                q.sum = true;
+            }
+        }
+    }
+
     private void enterFamily(final String family)
     {
         if (family.equals(current))
@@ -302,7 +351,14 @@ public final class ExpositionGrammar
             check(b.count == b.infCount, "histogram " + where + " _count differs from its +Inf bucket");
             check(b.sum, "histogram " + where + " has no _sum");
         }
+        for (final Map.Entry<String, Quantiles> e : quantiles.entrySet())
+        {
+            final String where = current + e.getKey();
+            check(e.getValue().count, "summary " + where + " has no _count");
+            check(e.getValue().sum, "summary " + where + " has no _sum");
+        }
         buckets.clear();
+        quantiles.clear();
         closed.add(current);
         current = null;
     }

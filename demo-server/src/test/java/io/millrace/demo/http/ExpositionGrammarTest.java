@@ -32,8 +32,13 @@ class ExpositionGrammarTest
         app_latency_seconds_count{op="x"} 0
         # TYPE app_rpc summary
         app_rpc{quantile="0.5"} 0.1
+        app_rpc{quantile="0.99"} 0.3
         app_rpc_sum 3
         app_rpc_count 7
+        app_rpc{op="idle",quantile="0.5"} NaN
+        app_rpc{op="idle",quantile="0.9"} NaN
+        app_rpc_sum{op="idle"} 0
+        app_rpc_count{op="idle"} 0
         """;
 
     @Test
@@ -77,6 +82,13 @@ class ExpositionGrammarTest
         "# TYPE h histogram\nh_bucket 1\nh_sum 1\nh_count 1\n",
         "# TYPE h histogram\nh 1\n",
         "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_bucket{le=\"5\"} 1\nh_sum 1\nh_count 1\n",
+        "# TYPE s summary\ns 1\ns_sum 1\ns_count 1\n",
+        "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n",
+        "# TYPE s summary\ns{quantile=\"0.9\"} 1\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n",
+        "# TYPE s summary\ns{quantile=\"0.5\"} 2\ns{quantile=\"0.9\"} 1\ns_sum 1\ns_count 1\n",
+        "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_count 1\n",
+        "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\n",
+        "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count{quantile=\"0.5\"} 1\n",
     })
     void refusesInvalidExpositions(final String text)
     {

@@ -33,8 +33,12 @@ class PrometheusTextTest
         for (final StageMetrics stage : snapshot.stages())
         {
             final String labels = "{stage=\"" + stage.name() + "\"}";
-            assertEquals(stage.count(), sample(text, "millrace_stage_dispatches_total" + labels));
+            assertEquals(stage.dispatches(), sample(text, "millrace_stage_dispatches_total" + labels));
             assertEquals(stage.errors(), sample(text, "millrace_stage_errors_total" + labels));
+            assertEquals(stage.requests(), sample(text, "millrace_stage_requests_total" + labels));
+            assertEquals(stage.dispatches(), stage.requests(), "nothing suspends in this pipeline");
+            assertEquals(0, sample(text, "millrace_stage_parked_total" + labels));
+            assertEquals(stage.queueWaitNanos().getTotalCount(), sample(text, "millrace_stage_queue_wait_seconds_count" + labels));
             final long histogramCount = stage.serviceTimeNanos().getTotalCount();
             assertTrue(histogramCount > 0, "service times were recorded for " + stage.name());
             assertEquals(histogramCount, sample(text, "millrace_stage_service_seconds_count" + labels));
@@ -58,8 +62,10 @@ class PrometheusTextTest
         assertEquals(6, sample(text, "millrace_pool_live{pool=\"buffers\"}"));
         assertEquals(0, sample(text, "millrace_in_flight"));
         assertEquals(snapshot.maxInFlight(), sample(text, "millrace_in_flight_max"));
+        assertEquals(snapshot.endToEndNanos().getTotalCount(), sample(text, "millrace_end_to_end_seconds_count"));
         for (final String family : new String[] {"millrace_stage_service_seconds", "millrace_pool_hits_total",
-            "millrace_worker_parks_total", "millrace_submits_rejected_total"})
+            "millrace_worker_parks_total", "millrace_submits_rejected_total", "millrace_end_to_end_seconds",
+            "millrace_stage_queue_wait_seconds", "millrace_stage_requests_total", "millrace_stage_parked_total"})
         {
             assertEquals(1, count(text, "# HELP " + family + " "), family);
             assertEquals(1, count(text, "# TYPE " + family + " "), family);
@@ -76,7 +82,7 @@ class PrometheusTextTest
         h.recordValue(40_000_000);       // 40ms
         h.recordValue(2_000_000_000L);   // 2s
         h.recordValue(30_000_000_000L);  // 30s: only in +Inf
-        final String text = PrometheusText.render(snapshot(List.of(new StageMetrics("s", "inline", 0, 6, 0, h)), null),
+        final String text = PrometheusText.render(snapshot(List.of(new StageMetrics("s", "inline", 0, 6, 6, 0, 0, h, new Histogram(2))), null),
             Map.of());
         ExpositionGrammar.assertValid(text);
         final long[] expected = {1, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5};
@@ -93,11 +99,45 @@ class PrometheusTextTest
     }
 
     @Test
+    void rendersEndToEndAndQueueWaitAsSummariesInSeconds()
+    {
+        final Histogram endToEnd = new Histogram(1, 60_000_000_000L, 2);
+        for (int i = 1; i <= 100; i++)
+        {
+            endToEnd.recordValue(i * 1_000L); // 1us .. 100us
+        }
+        final Histogram queue = new Histogram(1, 60_000_000_000L, 2);
+        queue.recordValue(250);
+        queue.recordValue(250);
+        final MetricsSnapshot snapshot = new MetricsSnapshot(0, 100, 0, 0, endToEnd, List.of(
+            new StageMetrics("lock", "inline", 0, 7, 4, 3, 0, new Histogram(2), queue),
+            new StageMetrics("idle", "inline", 0, 0, 0, 0, 0, new Histogram(2), new Histogram(2))),
+            List.of(), null);
+        final String text = PrometheusText.render(snapshot, Map.of());
+        ExpositionGrammar.assertValid(text);
+
+        assertEquals(100, sample(text, "millrace_end_to_end_seconds_count"));
+        assertEquals(50e-6, Double.parseDouble(value(text, "millrace_end_to_end_seconds{quantile=\"0.5\"}")), 50e-6 * 0.01);
+        assertEquals(99e-6, Double.parseDouble(value(text, "millrace_end_to_end_seconds{quantile=\"0.99\"}")), 99e-6 * 0.01);
+        assertEquals(5050e-6, Double.parseDouble(value(text, "millrace_end_to_end_seconds_sum")), 5050e-6 * 0.01);
+
+        assertEquals(7, sample(text, "millrace_stage_dispatches_total{stage=\"lock\"}"));
+        assertEquals(4, sample(text, "millrace_stage_requests_total{stage=\"lock\"}"));
+        assertEquals(3, sample(text, "millrace_stage_parked_total{stage=\"lock\"}"));
+        assertEquals(2, sample(text, "millrace_stage_queue_wait_seconds_count{stage=\"lock\"}"));
+        assertEquals(250e-9, Double.parseDouble(value(text, "millrace_stage_queue_wait_seconds{stage=\"lock\",quantile=\"0.999\"}")),
+            250e-9 * 0.01);
+        assertEquals("NaN", value(text, "millrace_stage_queue_wait_seconds{stage=\"idle\",quantile=\"0.5\"}"));
+        assertEquals(0, sample(text, "millrace_stage_queue_wait_seconds_count{stage=\"idle\"}"));
+        assertEquals("0", value(text, "millrace_stage_queue_wait_seconds_sum{stage=\"idle\"}"));
+    }
+
+    @Test
     void escapesLabelValues()
     {
         final String weird = "we\"ird\\stage\nname";
         final String text = PrometheusText.render(
-            snapshot(List.of(new StageMetrics(weird, "inline", 0, 1, 0, new Histogram(1, 1000, 2))), null),
+            snapshot(List.of(new StageMetrics(weird, "inline", 0, 1, 1, 0, 0, new Histogram(1, 1000, 2), new Histogram(2))), null),
             Map.of("pool \"x\"", new PoolStats("p", 1, 0, 0, 0, 0, 0, 0, 0, 0)));
         ExpositionGrammar.assertValid(text);
         assertTrue(text.contains("millrace_stage_dispatches_total{stage=\"we\\\"ird\\\\stage\\nname\"} 1\n"), text);
@@ -111,6 +151,7 @@ class PrometheusTextTest
         ExpositionGrammar.assertValid(text);
         assertFalse(text.contains("millrace_pool_"), text);
         assertFalse(text.contains("millrace_stage_"), text);
+        assertTrue(text.contains("millrace_end_to_end_seconds{quantile=\"0.5\"} NaN\n"), text);
         assertTrue(text.contains("millrace_worker_parks_total{worker=\"0\"} 7\n"), text);
     }
 
@@ -133,8 +174,8 @@ class PrometheusTextTest
     static MetricsSnapshot snapshot(final List<StageMetrics> stages, final PoolStats contextPool)
     {
         final WorkerMetrics worker = new WorkerMetrics(0, "w0", 1, 1024, 10, 5, 3, 4, new Histogram(2), 2, 7, 1, 9, 1,
-            contextPool, null);
-        return new MetricsSnapshot(1, 100, 2, 3, stages, List.of(worker));
+            0, 0, 0, contextPool, null);
+        return new MetricsSnapshot(1, 100, 2, 3, new Histogram(2), stages, List.of(worker), null);
     }
 
     /** @return the integer value of the one sample written exactly as {@code series} */

@@ -26,7 +26,9 @@ class StatsPageTest
         {
             assertTrue(html.contains("<tr><td>" + stage + "</td>"), stage);
         }
-        assertTrue(html.contains("<td class=\"n\">500</td>"), "parse count");
+        assertTrue(html.contains("<tr><td>parse</td><td>inline</td><td class=\"n\">500</td><td class=\"n\">500</td>"),
+            "parse dispatches and requests: " + html);
+        assertTrue(html.contains("<h2>End-to-end latency</h2>"), html);
         assertTrue(html.contains("<td class=\"n\">50</td>"), "reply errors");
         assertTrue(html.contains("<td>" + snapshot.workers().get(0).threadName() + "</td>"));
         assertTrue(html.contains("<td>buffers</td><td class=\"n\">3</td><td class=\"n\">1</td><td class=\"n\">75.0%</td>"), html);
@@ -43,7 +45,7 @@ class StatsPageTest
         h.recordValue(1_500);
         h.recordValue(250_000);
         final MetricsSnapshot snapshot = PrometheusTextTest.snapshot(
-            List.of(new StageMetrics("<script>alert('x')</script>&", "inline", 0, 2, 0, h)), null);
+            List.of(new StageMetrics("<script>alert('x')</script>&", "inline", 0, 2, 2, 0, 0, h, new Histogram(2))), null);
         final String svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>";
         final String html = StatsPage.render(snapshot, Map.of("p\"<b>", new PoolStats("x", 0, 0, 0, 0, 0, 0, 0, 0, 0)), svg);
         assertFalse(html.contains("<script>"), html);
@@ -51,6 +53,7 @@ class StatsPageTest
         assertTrue(html.contains("<td>p&quot;&lt;b&gt;</td>"), html);
         assertTrue(html.contains(svg), "heat map embedded as is");
         assertTrue(html.contains("<td class=\"n\">1.5</td>"), "p50 in microseconds: " + html);
+        assertTrue(html.contains("<th>queue p99 \u00b5s</th>"), html);
         assertTrue(html.contains("<td class=\"n\">-</td>"), "no hit rate without acquisitions");
     }
 

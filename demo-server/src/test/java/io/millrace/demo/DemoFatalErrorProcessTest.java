@@ -1,0 +1,92 @@
+package io.millrace.demo;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An OutOfMemoryError in a worker used to leave the demo half alive: its port open, never
+ * answering, deaf to SIGTERM. Now the pipeline fails and the process exits with status 70, so that a
+ * supervisor restarts it. The OOM is a real one, made by the hostile client of the HTTP issue (a
+ * header announcing a 1 MiB body, which the demo still reserves up front) against a 48 MiB heap, with
+ * no {@code -XX:+ExitOnOutOfMemoryError} so that the runtime's own handling is what is tested.
+ */
+class DemoFatalErrorProcessTest
+{
+    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)/");
+
+    @TempDir
+    Path root;
+
+    @Test
+    @Timeout(120)
+    void anOutOfMemoryErrorInAWorkerMakesTheServerExitWithStatus70() throws Exception
+    {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final Process server = new ProcessBuilder(List.of(java, "-Xmx48m", "-XX:-HeapDumpOnOutOfMemoryError",
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), DemoServer.class.getName(),
+            "--port", "0", "--workers", "2", "--root", root.toString()))
+            .redirectErrorStream(true).start();
+        final List<Socket> hostile = new ArrayList<>();
+        try
+        {
+            final BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            final String banner = out.readLine();
+            final Matcher m = LISTENING.matcher(banner == null ? "" : banner);
+            assertTrue(m.find(), "banner names the address: " + banner);
+            final int port = Integer.parseInt(m.group(1));
+            final byte[] head = ("PUT /kv/k HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            // At most 2,000 connections (bounded), stopping as soon as the server is gone.
+            for (int i = 0; i < 2_000 && server.isAlive(); i++)
+            {
+                try
+                {
+                    final Socket s = new Socket();
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+                    final OutputStream o = s.getOutputStream();
+                    o.write(head);
+                    o.flush();
+                    hostile.add(s);
+                }
+                catch (final java.io.IOException refusedOrReset)
+                {
+                    break; // the server went away under us: what we are waiting for
+                }
+            }
+            assertTrue(server.waitFor(60, TimeUnit.SECONDS), "the server exited instead of lingering half alive");
+            final String log = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(DemoServer.EXIT_FATAL, server.exitValue(), "exit status after a fatal error; output:\n" + tail(log));
+            assertTrue(log.contains("fatal error"), tail(log));
+        }
+        finally
+        {
+            for (final Socket s : hostile)
+            {
+                s.close();
+            }
+            server.destroyForcibly();
+        }
+    }
+
+    private static String tail(final String log)
+    {
+        return log.length() <= 4_000 ? log : log.substring(log.length() - 4_000);
+    }
+}

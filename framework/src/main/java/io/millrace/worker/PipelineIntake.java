@@ -1,0 +1,134 @@
+package io.millrace.worker;
+
+import io.millrace.SubmitResult;
+import io.millrace.stage.CancelToken;
+
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Where requests enter a pipeline: admission through the in-flight gate, the choice of entry
+ * worker, and the hand-over, through that worker's ring or, from the worker's own thread, through
+ * its local queue with no ring publish.
+ *
+ * <p>The entry key function is user code: when it throws, the request is still accepted and fails
+ * with that error on a worker, like any stage failure, so that its permit is returned and the
+ * completion listener hears of it.
+ *
+ * <p>Threading: any thread submits. The only shared state is the gate (atomic), the round-robin
+ * counter (atomic) and the rejection counters (atomics, off the accepted path).
+ *
+ * @param <R> the request type
+ */
+final class PipelineIntake<R>
+{
+    private final PipelineRuntime<R> runtime;
+    private final InFlightGate gate;
+    private final PipelineMetrics<R> metrics;
+    private final int entry;
+    private final int sampleMask;
+    private final AtomicInteger nextWorker = new AtomicInteger();
+
+    PipelineIntake(final PipelineRuntime<R> runtime, final InFlightGate gate, final PipelineMetrics<R> metrics, final int entry,
+        final int sampleEvery)
+    {
+        this.runtime = runtime;
+        this.gate = gate;
+        this.metrics = metrics;
+        this.entry = entry;
+        this.sampleMask = sampleEvery - 1;
+    }
+
+    /**
+     * Offers a request to the entry stage without waiting. From one of this pipeline's workers, a
+     * request whose entry stage runs on that same worker enters its local queue: no ring publish.
+     *
+     * @param request the request
+     * @param token   its cancel token, or null
+     * @return accepted or why not
+     */
+    SubmitResult submit(final R request, final CancelToken token)
+    {
+        if (request == null)
+        {
+            throw new NullPointerException("submit(null): requests must not be null");
+        }
+        if (token != null && token.isBound())
+        {
+            throw new IllegalStateException("submit: this CancelToken is still bound to a request in flight; " +
+                "use one token per in-flight request and reset() it after its completion");
+        }
+        final int admitted = gate.tryAcquire();
+        if (admitted != InFlightGate.OK)
+        {
+            if (admitted == InFlightGate.FULL)
+            {
+                metrics.countRejectedOverloaded();
+                return SubmitResult.REJECTED_OVERLOADED;
+            }
+            metrics.countRejectedNotRunning();
+            return SubmitResult.REJECTED_NOT_RUNNING;
+        }
+        final long submittedAt = sampleMask == 0 || (ThreadLocalRandom.current().nextInt() & sampleMask) == 0 ? System.nanoTime() : 0;
+        Worker<R> target;
+        Throwable keyError = null;
+        try
+        {
+            target = entryWorker(request);
+        }
+        catch (final Throwable ex)
+        {
+            if (Fatal.isFatal(ex))
+            {
+                gate.release();
+                throw ex;
+            }
+            // The entry key is user code: the request is accepted and fails with its error, on a
+            // worker like any other failure, so that it is counted and the listener hears of it.
+            keyError = ex;
+            target = anyWorker();
+        }
+        if (target.thread() == Thread.currentThread())
+        {
+            target.submitLocal(request, token, submittedAt, entry, keyError);
+            return SubmitResult.ACCEPTED;
+        }
+        final int kind = keyError == null ? InboxEvent.SUBMIT : InboxEvent.FAIL_SUBMIT;
+        if (!target.tryPublish(kind, request, null, entry, token, submittedAt, keyError))
+        {
+            gate.release();
+            metrics.countRejectedOverloaded();
+            return SubmitResult.REJECTED_OVERLOADED;
+        }
+        return SubmitResult.ACCEPTED;
+    }
+
+    private Worker<R> entryWorker(final R request)
+    {
+        final StageDef<R> first = runtime.stages()[entry];
+        if (first.kind == StageDef.PARTITIONED)
+        {
+            return runtime.ownerOf(first.partitionOf(request));
+        }
+        if (first.kind == StageDef.PINNED)
+        {
+            final Worker<R> pinned = runtime.worker(first.key.applyAsInt(request));
+            if (pinned != null)
+            {
+                return pinned; // out of range: any worker, whose run() fails the request with the reason
+            }
+        }
+        final Worker<R> self = runtime.workerOf(Thread.currentThread());
+        if (self != null)
+        {
+            return self;
+        }
+        return anyWorker();
+    }
+
+    private Worker<R> anyWorker()
+    {
+        final Worker<R>[] workers = runtime.workers();
+        return workers[(nextWorker.getAndIncrement() & Integer.MAX_VALUE) % workers.length];
+    }
+}

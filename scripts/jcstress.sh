@@ -87,10 +87,9 @@ awk -v expected="$expected" -v rc="$rc" -v elapsed="$elapsed" -v logfile="$log" 
     if (status == "OK") passed++; else failed++;
     next
   }
-  name != "" && /^ +[^ ].*  +[0-9,]+  +[0-9.]+%  +[A-Za-z]+/ {
+  name != "" && /^ +[^ ].*  +[0-9,]+  +[<>]?[0-9.]+%  +[A-Za-z]+/ {
     line = $0; sub(/^ +/, "", line);
     n = split(line, f, /  +/);
-    if (f[1] == "RESULT") next;
     samples = f[2]; gsub(/,/, "", samples);
     if (samples + 0 == 0) next;
     mark = (f[4] == "Acceptable") ? "" : (f[4] == "Interesting") ? " interesting" : " " toupper(f[4]);

@@ -133,8 +133,9 @@ public final class CellHandOverStress
 
     @JCStressTest
     @Description("A holds the cell, B is parked on it. A's stage releases (handing over to B) while B's request " +
-        "completes without waiting (its stage misbehaved): the runtime withdraws B's suspension and calls " +
-        "Waiter.releaseAbandoned, whose CAS WAITING->CANCELLED races the releaser's grant. Result: (B's side: " +
+        "gives up the wait (its cancel token or deadline fired while parked, or its stage did not return blocked()): " +
+        "the runtime wins B's suspension back, and completing B calls Waiter.releaseAbandoned, whose CAS " +
+        "WAITING->CANCELLED races the releaser's grant. Result: (B's side: " +
         "1 withdrew the suspension and abandoned / 2 found it already resumed, successful resumes of B, " +
         "abandoned count of the cell, B owned the cell afterwards, cell free at the end). Exactly one of " +
         "'granted' and 'cancelled' happens; the cell is never lost.")
@@ -167,7 +168,7 @@ public final class CellHandOverStress
         @Actor
         public void abandoner(final IIIII_Result r)
         {
-            // StageRunner / PipelineRuntime.nextStage: the stage did not return blocked() after parking.
+            // Exchange.cancelParked (token or deadline) or cancelSuspension (stage misuse): win the suspension.
             if (b.cancelSuspension())
             {
                 b.releaseAbandoned(); // StageRunner.complete -> Exchange.releaseAbandoned -> Waiter.releaseAbandoned

@@ -1,11 +1,13 @@
 package io.millrace.lock;
 
 import io.millrace.memory.BufferAllocator;
+import io.millrace.stage.EndOfTurnHook;
 import io.millrace.stage.HeldResource;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
 import io.millrace.stage.StageRef;
 import io.millrace.stage.Suspension;
+import io.millrace.stage.WorkerTimers;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -73,7 +75,11 @@ final class TestRequest implements StageContext, Suspension
         return this;
     }
 
-    /** The runtime's side, when the request completes while suspended (Exchange.cancelSuspension). */
+    /**
+     * The runtime's side, winning the suspension back from any resumer: a stage that did not return
+     * blocked() after parking (Exchange.cancelSuspension), or a cancel token or deadline firing while
+     * the request is parked (Exchange.cancelParked).
+     */
     boolean cancelSuspension()
     {
         return SUSPEND_STATE.compareAndSet(this, SUSPENDED, NOT_SUSPENDED);
@@ -184,6 +190,24 @@ final class TestRequest implements StageContext, Suspension
     public StageRef<?> stage()
     {
         return stage;
+    }
+
+    @Override
+    public boolean cancelled()
+    {
+        return false;
+    }
+
+    @Override
+    public WorkerTimers timers()
+    {
+        throw new IllegalStateException("no timers in this test");
+    }
+
+    @Override
+    public void atEndOfTurn(final EndOfTurnHook hook)
+    {
+        throw new IllegalStateException("no worker turn in this test");
     }
 
     @Override

@@ -28,7 +28,7 @@ public final class InboxParkingStress
     static Inbox usedInbox()
     {
         final Inbox inbox = new Inbox(8);
-        if (!inbox.tryPublish(InboxEvent.SUBMIT, "warm", null, 0))
+        if (!inbox.tryPublish(InboxEvent.SUBMIT, "warm", null, 0, null, 0L, null))
         {
             throw new IllegalStateException("setup: publish failed");
         }
@@ -77,7 +77,7 @@ public final class InboxParkingStress
         @Actor
         public void producer(final III_Result r)
         {
-            if (!inbox.tryPublish(InboxEvent.SUBMIT, "request", null, 0))
+            if (!inbox.tryPublish(InboxEvent.SUBMIT, "request", null, 0, null, 0L, null))
             {
                 r.r2 = -1;
                 return;
@@ -116,13 +116,13 @@ public final class InboxParkingStress
         @Actor
         public void producer1(final IIII_Result r)
         {
-            r.r1 = inbox.tryPublish(InboxEvent.SUBMIT, "a", null, 0) ? (inbox.claimWake() ? 1 : 0) : -1;
+            r.r1 = inbox.tryPublish(InboxEvent.SUBMIT, "a", null, 0, null, 0L, null) ? (inbox.claimWake() ? 1 : 0) : -1;
         }
 
         @Actor
         public void producer2(final IIII_Result r)
         {
-            r.r2 = inbox.tryPublish(InboxEvent.SUBMIT, "b", null, 0) ? (inbox.claimWake() ? 1 : 0) : -1;
+            r.r2 = inbox.tryPublish(InboxEvent.SUBMIT, "b", null, 0, null, 0L, null) ? (inbox.claimWake() ? 1 : 0) : -1;
         }
 
         @Arbiter

@@ -4,7 +4,7 @@
 #   scripts/jcstress.sh [quick|long|tough] [jcstress options...]
 #
 #   quick  (default; what CI runs) one JVM configuration per test: the normal tiered JVM, no split
-#          compilation, 5 x 400 ms. About two minutes on a 2-core machine.
+#          compilation, 5 x 400 ms. About 90 s on a 2-core machine.
 #   long   jcstress's default preset: every JVM configuration it detects (interpreter, C1, C2, C2 with
 #          its randomizers), per-actor split compilation, 5 x 1 s per fork. Hours.
 #   tough  jcstress's tough preset: as long, with 10 forks of 10 iterations. Many hours.

@@ -22,7 +22,11 @@ final class InFlightGate extends InFlightGateValue
     static final int CLOSED = 2;
 
     private static final long CLOSED_BIT = 1L << 62;
-    private static final long COUNT_MASK = CLOSED_BIT - 1;
+    /** Bits 31..61: submits admitted by a foreign thread and not yet published into a ring. */
+    private static final int PUBLISHING_SHIFT = 31;
+    private static final long PUBLISHING_UNIT = 1L << PUBLISHING_SHIFT;
+    /** Bits 0..30: requests in flight. */
+    private static final long COUNT_MASK = PUBLISHING_UNIT - 1;
     private static final VarHandle VALUE;
 
     static
@@ -50,6 +54,37 @@ final class InFlightGate extends InFlightGateValue
 
     int tryAcquire()
     {
+        return tryAcquire(1);
+    }
+
+    /**
+     * Admits a request that the caller will publish into a ring from outside the workers: counts it
+     * in flight and as publishing, in one CAS. The shutdown sweep waits for the publishing count to
+     * fall to zero before it drains the rings, so that no admitted submit lands in a ring after the
+     * sweep (the submitter may be descheduled, or inside the entry key function, in between).
+     * Call {@link #published()} once the publish is done or abandoned.
+     */
+    int tryAcquirePublishing()
+    {
+        return tryAcquire(1 + PUBLISHING_UNIT);
+    }
+
+    /** The publish that {@link #tryAcquirePublishing()} announced is done (or abandoned). */
+    void published()
+    {
+        VALUE.getAndAdd(this, -PUBLISHING_UNIT);
+    }
+
+    /**
+     * @return submits admitted and not yet published
+     */
+    long publishing()
+    {
+        return ((long)VALUE.getVolatile(this) & ~CLOSED_BIT) >>> PUBLISHING_SHIFT;
+    }
+
+    private int tryAcquire(final long delta)
+    {
         for (;;)
         {
             final long v = (long)VALUE.getVolatile(this);
@@ -61,7 +96,7 @@ final class InFlightGate extends InFlightGateValue
             {
                 return FULL;
             }
-            if (VALUE.compareAndSet(this, v, v + 1))
+            if (VALUE.compareAndSet(this, v, v + delta))
             {
                 return OK;
             }
@@ -75,7 +110,7 @@ final class InFlightGate extends InFlightGateValue
 
     void open()
     {
-        VALUE.getAndBitwiseAnd(this, COUNT_MASK);
+        VALUE.getAndBitwiseAnd(this, ~CLOSED_BIT);
     }
 
     /**

@@ -58,7 +58,11 @@ final class PipelineIntake<R>
             throw new IllegalStateException("submit: this CancelToken is still bound to a request in flight; " +
                 "use one token per in-flight request and reset() it after its completion");
         }
-        final int admitted = gate.tryAcquire();
+        // From outside the workers the submit is counted as publishing until it is in a ring: the
+        // shutdown sweep waits for that count, so no admitted request lands in a ring it already
+        // drained. A worker thread needs no count: the sweep runs only after it was joined.
+        final Worker<R> caller = runtime.workerOf(Thread.currentThread());
+        final int admitted = caller == null ? gate.tryAcquirePublishing() : gate.tryAcquire();
         if (admitted != InFlightGate.OK)
         {
             if (admitted == InFlightGate.FULL)
@@ -69,12 +73,27 @@ final class PipelineIntake<R>
             metrics.countRejectedNotRunning();
             return SubmitResult.REJECTED_NOT_RUNNING;
         }
+        try
+        {
+            return admitted(request, token, caller);
+        }
+        finally
+        {
+            if (caller == null)
+            {
+                gate.published();
+            }
+        }
+    }
+
+    private SubmitResult admitted(final R request, final CancelToken token, final Worker<R> caller)
+    {
         final long submittedAt = sampleMask == 0 || (ThreadLocalRandom.current().nextInt() & sampleMask) == 0 ? System.nanoTime() : 0;
         Worker<R> target;
         Throwable keyError = null;
         try
         {
-            target = entryWorker(request);
+            target = entryWorker(request, caller);
         }
         catch (final Throwable ex)
         {
@@ -88,7 +107,7 @@ final class PipelineIntake<R>
             keyError = ex;
             target = anyWorker();
         }
-        if (target.thread() == Thread.currentThread())
+        if (target == caller)
         {
             target.submitLocal(request, token, submittedAt, entry, keyError);
             return SubmitResult.ACCEPTED;
@@ -103,7 +122,7 @@ final class PipelineIntake<R>
         return SubmitResult.ACCEPTED;
     }
 
-    private Worker<R> entryWorker(final R request)
+    private Worker<R> entryWorker(final R request, final Worker<R> caller)
     {
         final StageDef<R> first = runtime.stages()[entry];
         if (first.kind == StageDef.PARTITIONED)
@@ -118,12 +137,7 @@ final class PipelineIntake<R>
                 return pinned; // out of range: any worker, whose run() fails the request with the reason
             }
         }
-        final Worker<R> self = runtime.workerOf(Thread.currentThread());
-        if (self != null)
-        {
-            return self;
-        }
-        return anyWorker();
+        return caller != null ? caller : anyWorker();
     }
 
     private Worker<R> anyWorker()

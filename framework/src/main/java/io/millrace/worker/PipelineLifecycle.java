@@ -36,6 +36,9 @@ final class PipelineLifecycle<R>
 
     private enum State { NEW, RUNNING, STOPPING, STOPPED }
 
+    /** How long the sweep waits for a submitter between admission and publish. */
+    private static final long PUBLISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
     private final PipelineRuntime<R> runtime;
     private final PipelineThreads<R> threads;
     private final InFlightGate gate;
@@ -44,6 +47,8 @@ final class PipelineLifecycle<R>
     /** Set once shutdown stops waiting for in-flight requests. */
     private volatile boolean stopping;
     private State state = State.NEW;
+    /** The thread running the sweep, whose listener calls must not start a shutdown inside it. */
+    private volatile Thread sweeping;
     private ShutdownReport shutdownReport;
 
     PipelineLifecycle(final PipelineRuntime<R> runtime, final PipelineThreads<R> threads, final InFlightGate gate,
@@ -88,6 +93,12 @@ final class PipelineLifecycle<R>
     ShutdownReport shutdown(final Duration deadline)
     {
         Objects.requireNonNull(deadline, "deadline");
+        if (sweeping == Thread.currentThread())
+        {
+            throw new IllegalStateException("shutdown() was called from a completion listener while the shutdown of pipeline '" +
+                runtime.name() + "' completes what was in flight; it is already shutting down, so there is nothing to do " +
+                "(use shutdownAsync(deadline) to get its report)");
+        }
         if (isPipelineThread(Thread.currentThread()))
         {
             throw new IllegalStateException("shutdown() was called on " + Thread.currentThread().getName() +
@@ -147,12 +158,21 @@ final class PipelineLifecycle<R>
         }
         stopping = true;
         final List<Thread> stuck = new ArrayList<>(threads.stopWorkers(end));
+        awaitPublishers();
         final Throwable why = cause != null ? cause : failure.get();
         final ShutdownSweep<R> sweep = new ShutdownSweep<>(runtime, runtime.workers(), stuck, why, deadline);
-        sweep.run(runtime.contexts());
+        sweeping = Thread.currentThread();
+        try
+        {
+            sweep.run(runtime.contexts());
+        }
+        finally
+        {
+            sweeping = null;
+        }
         stuck.addAll(threads.stopBlocking());
         state = State.STOPPED;
-        shutdownReport = new ShutdownReport(inFlightAtStart, sweep.aborted(), sweep.dropped(),
+        shutdownReport = new ShutdownReport(inFlightAtStart, sweep.aborted() + runtime.abortedByStoppedWorkers(), sweep.dropped(),
             Duration.ofNanos(System.nanoTime() - begin), stuck.stream().map(Thread::getName).toList());
         if (!shutdownReport.clean())
         {
@@ -160,6 +180,21 @@ final class PipelineLifecycle<R>
                 runtime.name(), sweep.aborted(), sweep.dropped(), shutdownReport.stuckThreadNames());
         }
         return shutdownReport;
+    }
+
+    /**
+     * Waits, briefly, for submits that were admitted before intake closed but are not yet in a ring
+     * (a submitter descheduled, or inside the entry key function): they must be in a ring before the
+     * sweep drains it. Bounded: a key function that never returns leaves its request in flight,
+     * which the report then counts as dropped.
+     */
+    private void awaitPublishers()
+    {
+        final long giveUp = System.nanoTime() + PUBLISH_WAIT_NANOS;
+        while (gate.publishing() > 0 && System.nanoTime() - giveUp < 0)
+        {
+            Thread.yield();
+        }
     }
 
     /**

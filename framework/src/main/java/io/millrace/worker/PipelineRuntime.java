@@ -61,6 +61,7 @@ public final class PipelineRuntime<R>
     /** The first fatal error, once the pipeline has failed. */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final PipelineIntake<R> intake;
+    private final java.util.concurrent.atomic.AtomicLong abortedByStoppedWorkers = new java.util.concurrent.atomic.AtomicLong();
     private final PipelineLifecycle<R> lifecycle;
     private final PipelineMetrics<R> metrics;
 
@@ -293,6 +294,17 @@ public final class PipelineRuntime<R>
     long inFlightCount()
     {
         return gate.inFlight();
+    }
+
+    /** A stopped worker completed the request it was inside of with an abort (see StageRunner). */
+    void countAbortedByStoppedWorker()
+    {
+        abortedByStoppedWorkers.incrementAndGet();
+    }
+
+    long abortedByStoppedWorkers()
+    {
+        return abortedByStoppedWorkers.get();
     }
 
     void internalError(final Throwable error)

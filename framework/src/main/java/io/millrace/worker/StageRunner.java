@@ -200,6 +200,7 @@ final class StageRunner<R>
         {
             exchange.cancelSuspension(); // a late resume now throws; one already on its way is never drained
         }
+        runtime.countAbortedByStoppedWorker();
         exchange.error = new io.millrace.PipelineAbortedException("pipeline '" + runtime.name() +
             "' shut down while stage '" + runtime.stageName(stage) + "' ran for the request, past the deadline", null);
         complete(exchange);

@@ -53,8 +53,10 @@ class DemoFatalErrorProcessTest
             assertTrue(m.find(), "banner names the address: " + banner);
             final int port = Integer.parseInt(m.group(1));
             final byte[] head = ("PUT /kv/k HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-            // At most 2,000 connections (bounded), stopping as soon as the server is gone.
-            for (int i = 0; i < 2_000 && server.isAlive(); i++)
+            // At most 2,000 connections (bounded), stopping as soon as the server is gone. A failed
+            // connect while the server still runs (the machine's own limits) is skipped, not fatal.
+            int failures = 0;
+            for (int i = 0; i < 2_000 && server.isAlive() && failures < 200; i++)
             {
                 try
                 {
@@ -67,11 +69,17 @@ class DemoFatalErrorProcessTest
                 }
                 catch (final java.io.IOException refusedOrReset)
                 {
-                    break; // the server went away under us: what we are waiting for
+                    failures++; // the server going away under us is what we wait for; else try on
+                    Thread.sleep(5);
                 }
             }
-            assertTrue(server.waitFor(60, TimeUnit.SECONDS), "the server exited instead of lingering half alive");
+            final boolean exited = server.waitFor(60, TimeUnit.SECONDS);
+            if (!exited)
+            {
+                server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
             final String log = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(exited, "the server exited instead of lingering half alive; it printed:\n" + tail(log));
             assertEquals(DemoServer.EXIT_FATAL, server.exitValue(), "exit status after a fatal error; output:\n" + tail(log));
             assertTrue(log.contains("fatal error"), tail(log));
         }

@@ -213,8 +213,16 @@ public final class Worker<R> implements Runnable
         }
         finally
         {
-            lane.enterIdle();
-            releaseOnExit();
+            try
+            {
+                lane.enterIdle();
+                releaseOnExit();
+            }
+            catch (final Throwable again)
+            {
+                // Out of memory again while cleaning up: the failure below matters more.
+                fatal = fatal != null ? fatal : again;
+            }
         }
         if (fatal != null)
         {

@@ -28,6 +28,15 @@ final class StageRunner<R>
     private final WorkerCounters counters;
     private final long sampleMask;
     private long runs;
+    /**
+     * The clock as last read at the end of a timed dispatch, and whether it may stand for "now" at
+     * the start of the next one: true only while the worker goes straight from one event of a batch
+     * to the next. Chaining the reads this way costs one clock read per dispatch instead of two (a
+     * read is tens of nanoseconds on a virtual machine's clock); the next stage's service time then
+     * includes the few nanoseconds the runtime takes to reach it, which are part of its cost anyway.
+     */
+    private long lastNow;
+    private boolean lastNowFresh;
 
     /**
      * @param worker      the worker whose thread runs the requests
@@ -56,7 +65,8 @@ final class StageRunner<R>
         int s = stageIndex;
         // One request in every sampleMask + 1 is timed, stage by stage; the others are only counted.
         final boolean timed = (++runs & sampleMask) == 0;
-        long start = timed ? System.nanoTime() : 0L;
+        long start = timed ? (lastNowFresh ? lastNow : System.nanoTime()) : 0L;
+        lastNowFresh = false;
         final long queuedAt = exchange.queuedAt;
         if (queuedAt != 0)
         {
@@ -158,6 +168,8 @@ final class StageRunner<R>
                 final long now = System.nanoTime();
                 lane.record(s, now - start);
                 start = now;
+                lastNow = now;
+                lastNowFresh = true;
             }
             else
             {
@@ -223,6 +235,12 @@ final class StageRunner<R>
         return true;
     }
 
+    /** The worker starts a turn, or comes back from anything but dispatching: the last clock read is stale. */
+    void clockStale()
+    {
+        lastNowFresh = false;
+    }
+
     void resume(final Exchange<R> exchange)
     {
         exchange.home = worker;
@@ -273,7 +291,7 @@ final class StageRunner<R>
         final long submittedAt = exchange.submittedAt;
         if (submittedAt != 0)
         {
-            lane.recordEndToEnd(System.nanoTime() - submittedAt);
+            lane.recordEndToEnd((lastNowFresh ? lastNow : System.nanoTime()) - submittedAt);
         }
         final CancelToken token = exchange.token;
         if (token != null)

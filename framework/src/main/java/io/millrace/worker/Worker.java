@@ -267,6 +267,7 @@ public final class Worker<R> implements Runnable
     {
         final TurnState t = turn;
         t.batchCount = 0;
+        runner.clockStale();
         try
         {
             inbox.poll(dispatch);
@@ -292,6 +293,7 @@ public final class Worker<R> implements Runnable
         work += dispatch.drainLocal();
         if (io != null && isRunning())
         {
+            runner.clockStale();
             try
             {
                 work += io.poll();
@@ -305,11 +307,13 @@ public final class Worker<R> implements Runnable
         }
         if (timers.pending() > 0 && isRunning())
         {
+            runner.clockStale();
             work += timers.poll(System.nanoTime());
             work += dispatch.drainLocal();
         }
         if (!hooks.isEmpty() && isRunning())
         {
+            runner.clockStale();
             work += hooks.run();
             work += dispatch.drainLocal();
         }

@@ -11,9 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * worker, and the hand-over, through that worker's ring or, from the worker's own thread, through
  * its local queue with no ring publish.
  *
- * <p>The entry key function is user code: when it throws, the request is still accepted and fails
- * with that error on a worker, like any stage failure, so that its permit is returned and the
- * completion listener hears of it.
+ * <p>The entry key function is user code. It runs before admission, so that no user code sits between
+ * taking an in-flight permit and handing the request over (the shutdown waits for exactly that
+ * window, see {@link InFlightGate#tryAcquirePublishing()}). When it throws, the request is still
+ * accepted and fails with that error on a worker, like any stage failure, so that its permit is
+ * returned and the completion listener hears of it.
  *
  * <p>Threading: any thread submits. The only shared state is the gate (atomic), the round-robin
  * counter (atomic) and the rejection counters (atomics, off the accepted path).
@@ -58,11 +60,28 @@ final class PipelineIntake<R>
             throw new IllegalStateException("submit: this CancelToken is still bound to a request in flight; " +
                 "use one token per in-flight request and reset() it after its completion");
         }
-        // From outside the workers the submit is counted as publishing until it is in a ring: the
-        // shutdown sweep waits for that count, so no admitted request lands in a ring it already
-        // drained. A worker thread needs no count: the sweep runs only after it was joined.
+        // The entry key function is user code and may take any time: it runs before admission, so
+        // that between taking a permit and handing the request to a worker no user code runs. Every
+        // admitted submit is counted as publishing until it is in a ring or a local queue; the
+        // shutdown waits for that count before it sweeps, so no admitted request lands in a ring
+        // the sweep already drained, and a submit whose key outlives the shutdown's start finds
+        // the gate closed and is refused.
         final Worker<R> caller = runtime.workerOf(Thread.currentThread());
-        final int admitted = caller == null ? gate.tryAcquirePublishing() : gate.tryAcquire();
+        Worker<R> target;
+        Throwable keyError = null;
+        try
+        {
+            target = entryWorker(request, caller);
+        }
+        catch (final Throwable ex)
+        {
+            Fatal.rethrowIfFatal(ex);
+            // The request is still accepted (if admitted) and fails with its error on a worker,
+            // like any other failure, so that it is counted and the listener hears of it.
+            keyError = ex;
+            target = caller != null ? caller : anyWorker();
+        }
+        final int admitted = gate.tryAcquirePublishing();
         if (admitted != InFlightGate.OK)
         {
             if (admitted == InFlightGate.FULL)
@@ -75,51 +94,26 @@ final class PipelineIntake<R>
         }
         try
         {
-            return admitted(request, token, caller);
+            final long submittedAt = sampleMask == 0 || (ThreadLocalRandom.current().nextInt() & sampleMask) == 0 ?
+                System.nanoTime() : 0;
+            if (target == caller)
+            {
+                target.submitLocal(request, token, submittedAt, entry, keyError);
+                return SubmitResult.ACCEPTED;
+            }
+            final int kind = keyError == null ? InboxEvent.SUBMIT : InboxEvent.FAIL_SUBMIT;
+            if (!target.tryPublish(kind, request, null, entry, token, submittedAt, keyError))
+            {
+                gate.release();
+                metrics.countRejectedOverloaded();
+                return SubmitResult.REJECTED_OVERLOADED;
+            }
+            return SubmitResult.ACCEPTED;
         }
         finally
         {
-            if (caller == null)
-            {
-                gate.published();
-            }
+            gate.published();
         }
-    }
-
-    private SubmitResult admitted(final R request, final CancelToken token, final Worker<R> caller)
-    {
-        final long submittedAt = sampleMask == 0 || (ThreadLocalRandom.current().nextInt() & sampleMask) == 0 ? System.nanoTime() : 0;
-        Worker<R> target;
-        Throwable keyError = null;
-        try
-        {
-            target = entryWorker(request, caller);
-        }
-        catch (final Throwable ex)
-        {
-            if (Fatal.isFatal(ex))
-            {
-                gate.release();
-                throw ex;
-            }
-            // The entry key is user code: the request is accepted and fails with its error, on a
-            // worker like any other failure, so that it is counted and the listener hears of it.
-            keyError = ex;
-            target = anyWorker();
-        }
-        if (target == caller)
-        {
-            target.submitLocal(request, token, submittedAt, entry, keyError);
-            return SubmitResult.ACCEPTED;
-        }
-        final int kind = keyError == null ? InboxEvent.SUBMIT : InboxEvent.FAIL_SUBMIT;
-        if (!target.tryPublish(kind, request, null, entry, token, submittedAt, keyError))
-        {
-            gate.release();
-            metrics.countRejectedOverloaded();
-            return SubmitResult.REJECTED_OVERLOADED;
-        }
-        return SubmitResult.ACCEPTED;
     }
 
     private Worker<R> entryWorker(final R request, final Worker<R> caller)

@@ -225,7 +225,9 @@ final class StageRunner<R>
      */
     private boolean stopped(final Exchange<R> exchange, final int stage, final long now)
     {
-        final Throwable reason = exchange.stopReason(stage, now);
+        // A deadline is compared with a fresh clock read, never with the chained one: user code may
+        // have run since (a completion listener), and a stage must not run past its deadline.
+        final Throwable reason = exchange.stopReason(stage, 0);
         if (reason == null)
         {
             return false;
@@ -302,6 +304,7 @@ final class StageRunner<R>
             token.unbind();
         }
         final Throwable fatal = runtime.notifyComplete(exchange.request, error);
+        lastNowFresh = false; // user code ran: the chained clock no longer stands for now
         if (error == null)
         {
             counters.add(WorkerCounters.COMPLETED, 1);

@@ -118,7 +118,7 @@ class RegistrationFailureTest
         @Override
         public SocketChannel bind(final SocketAddress local)
         {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException("the test double stands for an accepted channel, which is never bound or connected");
         }
 
         @Override
@@ -156,13 +156,13 @@ class RegistrationFailureTest
         @Override
         public boolean connect(final SocketAddress remote)
         {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException("the test double stands for an accepted channel, which is never bound or connected");
         }
 
         @Override
         public boolean finishConnect()
         {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException("the test double stands for an accepted channel, which is never bound or connected");
         }
 
         @Override

@@ -323,7 +323,7 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         final long s = ++stamps;
         suspendStamp = s;
         // The handle is the one allocation of a suspension: it may outlive it, and must then find it gone.
-        final Parked handle = new Parked(this, s, stage);
+        final ParkedSuspension handle = new ParkedSuspension(this, s, stage);
         SUSPEND_STATE.setVolatile(this, (s << 1) | SUSPENDED);
         final CancelToken t = token;
         if (t != null && t.isCancelled())
@@ -338,7 +338,7 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
      *
      * @throws IllegalStateException if that suspension was already resumed, failed or withdrawn
      */
-    private void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause)
+    void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause)
     {
         // Read before the CAS: the home of a parked request does not change, but a shutdown sweep that
         // completes the request right after our CAS clears it. Read before, it is the home (a null here
@@ -488,53 +488,19 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         return home.endOfBatch();
     }
 
+    Object runtimeToken()
+    {
+        return runtime.token();
+    }
+
+    String stageNameOf(final int stageIndex)
+    {
+        return runtime.stageName(stageIndex);
+    }
+
     @Override
     public String toString()
     {
         return "Exchange{stage=" + runtime.stageName(stage) + ", request=" + request + '}';
-    }
-
-    /**
-     * The {@link Suspension} of one {@link #suspend()}: its context and its stamp. Immutable; any
-     * thread. Resuming it succeeds once, and only while that very suspension is parked.
-     */
-    private static final class Parked implements Suspension
-    {
-        private final Exchange<?> exchange;
-        private final long stamp;
-        private final int stage;
-
-        Parked(final Exchange<?> exchange, final long stamp, final int stage)
-        {
-            this.exchange = exchange;
-            this.stamp = stamp;
-            this.stage = stage;
-        }
-
-        @Override
-        public void resume(final Outcome outcome)
-        {
-            if (outcome == null || outcome.kind() == Outcome.Kind.BLOCKED)
-            {
-                throw new IllegalArgumentException("resume(" + outcome + "): resume with Outcome.next(stage) or Outcome.done()");
-            }
-            if (outcome.kind() == Outcome.Kind.NEXT && !outcome.target().belongsTo(exchange.runtime.token()))
-            {
-                throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
-            }
-            exchange.wake(stamp, stage, outcome, null);
-        }
-
-        @Override
-        public void fail(final Throwable cause)
-        {
-            exchange.wake(stamp, stage, null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause);
-        }
-
-        @Override
-        public String toString()
-        {
-            return "suspension in stage '" + exchange.runtime.stageName(stage) + "'";
-        }
     }
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * is a plain HdrHistogram {@link Histogram#recordValue}: no allocation, no fence, and no atomic but
  * HdrHistogram's own minimum and maximum tracking (volatile fields: a plain load on x86, and a CAS
  * when a record sets a new extreme of the interval, a handful per interval). The histograms come in
- * two {@linkplain Recording sets}: the writer records into the <em>active</em> one,
+ * two {@linkplain LaneRecording sets}: the writer records into the <em>active</em> one,
  * the reader owns the other, and the two are swapped by the handshake below. Service times are
  * recorded for every dispatch by default; {@code PipelineBuilder.serviceTimeSampling} saves the two
  * clock reads (and the record) on the requests it does not time.
@@ -130,11 +130,11 @@ final class Lane
 
     /** Per stage: dispatches, errors, parked, re-dispatches; one writer, opaque stores. */
     private final long[] counters;
-    private final Recording[] sets = new Recording[2];
+    private final LaneRecording[] sets = new LaneRecording[2];
 
     // ---- writer side
     /** The set the writer records into: {@code sets[acked & 1]}. Written by whoever flips (see the class doc). */
-    private Recording active;
+    private LaneRecording active;
     /** Writer-private: between {@link #enterIdle} and {@link #exitIdle}. */
     private boolean idle = true;
 
@@ -175,8 +175,8 @@ final class Lane
     Lane(final int stageCount, final boolean[] runsStage, final int maxBatch)
     {
         counters = new long[PAD + stageCount * KINDS + PAD];
-        sets[0] = new Recording(stageCount, runsStage, maxBatch);
-        sets[1] = new Recording(stageCount, runsStage, maxBatch);
+        sets[0] = new LaneRecording(stageCount, runsStage, maxBatch);
+        sets[1] = new LaneRecording(stageCount, runsStage, maxBatch);
         active = sets[0];
     }
 
@@ -483,7 +483,7 @@ final class Lane
         {
             return;
         }
-        final Recording mine = sets[(int)((answered & 1) ^ 1)];
+        final LaneRecording mine = sets[(int)((answered & 1) ^ 1)];
         mine.addInto(serviceTimes, queueWaits, endToEnd, batchSizes);
         mine.reset();
         drained = answered;
@@ -505,73 +505,5 @@ final class Lane
     private static long clamp(final long nanos)
     {
         return nanos < 1 ? 1 : Math.min(nanos, MAX_TRACKED_NANOS);
-    }
-
-    /** One set of a lane's histograms. Owned by the writer while active, by the reader otherwise. */
-    static final class Recording
-    {
-        /** By stage; null for stages the lane does not run. */
-        final Histogram[] serviceTimes;
-        /** By stage; null for stages the lane does not run. */
-        final Histogram[] queueWaits;
-        /** Null on a blocking-stage thread's lane. */
-        final Histogram endToEnd;
-        /** Null on a blocking-stage thread's lane. */
-        final Histogram batchSizes;
-
-        Recording(final int stageCount, final boolean[] runsStage, final int maxBatch)
-        {
-            serviceTimes = new Histogram[stageCount];
-            queueWaits = new Histogram[stageCount];
-            for (int i = 0; i < stageCount; i++)
-            {
-                if (runsStage[i])
-                {
-                    serviceTimes[i] = new Histogram(1, MAX_TRACKED_NANOS, 2);
-                    queueWaits[i] = new Histogram(1, MAX_TRACKED_NANOS, 2);
-                }
-            }
-            endToEnd = maxBatch > 0 ? new Histogram(1, MAX_TRACKED_NANOS, 2) : null;
-            batchSizes = maxBatch > 0 ? new Histogram(1, Math.max(2, maxBatch), 2) : null;
-        }
-
-        void addInto(final Histogram[] serviceTotals, final Histogram[] queueWaitTotals, final Histogram endToEndTotal,
-            final Histogram batchTotal)
-        {
-            for (int s = 0; s < serviceTimes.length; s++)
-            {
-                addIfAny(serviceTotals[s], serviceTimes[s]);
-                addIfAny(queueWaitTotals[s], queueWaits[s]);
-            }
-            addIfAny(endToEndTotal, endToEnd);
-            addIfAny(batchTotal, batchSizes);
-        }
-
-        void reset()
-        {
-            for (int s = 0; s < serviceTimes.length; s++)
-            {
-                resetIfAny(serviceTimes[s]);
-                resetIfAny(queueWaits[s]);
-            }
-            resetIfAny(endToEnd);
-            resetIfAny(batchSizes);
-        }
-
-        private static void addIfAny(final Histogram total, final Histogram part)
-        {
-            if (total != null && part != null && part.getTotalCount() != 0)
-            {
-                total.add(part);
-            }
-        }
-
-        private static void resetIfAny(final Histogram h)
-        {
-            if (h != null && h.getTotalCount() != 0)
-            {
-                h.reset();
-            }
-        }
     }
 }

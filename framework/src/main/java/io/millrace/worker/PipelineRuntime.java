@@ -16,15 +16,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Everything a running pipeline owns: its stages, workers, blocking pools, in-flight gate and
@@ -49,7 +46,6 @@ public final class PipelineRuntime<R>
     private final Worker<R>[] workers;
     private final Worker<R>[] ownerByPartition;
     private final BlockingStagePool<R>[] pools;
-    private final int entry;
     private final InFlightGate gate;
     private final CompletionListener<? super R> listener;
     private final RateLimitedLog[] stageLogs;
@@ -61,7 +57,7 @@ public final class PipelineRuntime<R>
     /** The first fatal error, once the pipeline has failed. */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final PipelineIntake<R> intake;
-    private final java.util.concurrent.atomic.AtomicLong abortedByStoppedWorkers = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong abortedByStoppedWorkers = new AtomicLong();
     private final PipelineLifecycle<R> lifecycle;
     private final PipelineMetrics<R> metrics;
 
@@ -87,7 +83,6 @@ public final class PipelineRuntime<R>
         this.token = token;
         this.name = name;
         this.stages = stages;
-        this.entry = entry;
         this.listener = listener;
         this.gate = new InFlightGate(maxInFlight);
         this.internalLog = new RateLimitedLog(LOG, "pipeline '" + name + "' runtime", LOG_INTERVAL_NANOS);

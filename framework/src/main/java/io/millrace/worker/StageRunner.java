@@ -79,7 +79,7 @@ final class StageRunner<R>
         }
         for (;;)
         {
-            if (exchange.token != null && stopped(exchange, s, start))
+            if (exchange.token != null && stopped(exchange, s))
             {
                 return;
             }
@@ -223,7 +223,7 @@ final class StageRunner<R>
      *
      * @return {@code true} if the request was completed here
      */
-    private boolean stopped(final Exchange<R> exchange, final int stage, final long now)
+    private boolean stopped(final Exchange<R> exchange, final int stage)
     {
         // A deadline is compared with a fresh clock read, never with the chained one: user code may
         // have run since (a completion listener), and a stage must not run past its deadline.

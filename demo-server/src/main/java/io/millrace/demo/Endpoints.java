@@ -1,8 +1,8 @@
 package io.millrace.demo;
 
-import io.millrace.demo.http.HttpDate;
+import io.millrace.http.HttpDate;
 import io.millrace.demo.http.PrometheusText;
-import io.millrace.demo.http.StaticFiles;
+import io.millrace.http.StaticFiles;
 import io.millrace.demo.http.StatsPage;
 import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.stage.Outcome;

@@ -1,6 +1,6 @@
 package io.millrace.demo;
 
-import io.millrace.demo.http.HttpRequestParser;
+import io.millrace.http.HttpRequestParser;
 import io.millrace.net.Connection;
 
 import java.nio.channels.FileChannel;

@@ -1,8 +1,8 @@
 package io.millrace.demo;
 
 import io.millrace.PipelineBuilder;
-import io.millrace.demo.http.HttpRequestParser;
-import io.millrace.demo.http.ResponseEncoder;
+import io.millrace.http.HttpRequestParser;
+import io.millrace.http.ResponseEncoder;
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.BufferChain;
 import io.millrace.memory.BufferDescriptor;

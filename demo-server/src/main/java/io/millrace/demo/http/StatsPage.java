@@ -1,6 +1,7 @@
 package io.millrace.demo.http;
 
 import io.millrace.memory.PoolStats;
+import io.millrace.http.HttpDate;
 import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.metrics.StageMetrics;
 import io.millrace.metrics.WorkerMetrics;

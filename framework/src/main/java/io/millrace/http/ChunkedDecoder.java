@@ -1,13 +1,13 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import java.nio.ByteBuffer;
 
-import static io.millrace.demo.http.HttpSyntax.CR;
-import static io.millrace.demo.http.HttpSyntax.LF;
-import static io.millrace.demo.http.HttpSyntax.hexValue;
-import static io.millrace.demo.http.HttpSyntax.isFieldByte;
-import static io.millrace.demo.http.HttpSyntax.isOws;
-import static io.millrace.demo.http.HttpSyntax.isTchar;
+import static io.millrace.http.HttpSyntax.CR;
+import static io.millrace.http.HttpSyntax.LF;
+import static io.millrace.http.HttpSyntax.hexValue;
+import static io.millrace.http.HttpSyntax.isFieldByte;
+import static io.millrace.http.HttpSyntax.isOws;
+import static io.millrace.http.HttpSyntax.isTchar;
 
 /**
  * Decodes the chunked transfer coding (RFC 9112 section 7.1) into a {@link BodyBuffer}, byte by

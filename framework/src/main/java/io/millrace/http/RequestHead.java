@@ -1,13 +1,13 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import static io.millrace.demo.http.HttpSyntax.SP;
-import static io.millrace.demo.http.HttpSyntax.equalsIgnoreCase;
-import static io.millrace.demo.http.HttpSyntax.indexOf;
-import static io.millrace.demo.http.HttpSyntax.isOws;
-import static io.millrace.demo.http.HttpSyntax.isTchar;
+import static io.millrace.http.HttpSyntax.SP;
+import static io.millrace.http.HttpSyntax.equalsIgnoreCase;
+import static io.millrace.http.HttpSyntax.indexOf;
+import static io.millrace.http.HttpSyntax.isOws;
+import static io.millrace.http.HttpSyntax.isTchar;
 
 /**
  * A request's head as the parser assembles it: the bytes of the request line and field lines

@@ -1,4 +1,4 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,4 +1,4 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -8,11 +8,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.ByteBuffer;
 import java.util.stream.Stream;
 
-import static io.millrace.demo.http.HttpRequestParser.ERROR;
-import static io.millrace.demo.http.HttpRequestParser.NEED_MORE;
-import static io.millrace.demo.http.ParserHarness.ascii;
-import static io.millrace.demo.http.ParserHarness.feedByteAtATime;
-import static io.millrace.demo.http.ParserHarness.feedWhole;
+import static io.millrace.http.HttpRequestParser.ERROR;
+import static io.millrace.http.HttpRequestParser.NEED_MORE;
+import static io.millrace.http.ParserHarness.ascii;
+import static io.millrace.http.ParserHarness.feedByteAtATime;
+import static io.millrace.http.ParserHarness.feedWhole;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

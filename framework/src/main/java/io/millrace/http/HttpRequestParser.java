@@ -1,11 +1,11 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import java.nio.ByteBuffer;
 
-import static io.millrace.demo.http.HttpSyntax.CR;
-import static io.millrace.demo.http.HttpSyntax.LF;
-import static io.millrace.demo.http.HttpSyntax.isFieldByte;
-import static io.millrace.demo.http.HttpSyntax.isRequestLineByte;
+import static io.millrace.http.HttpSyntax.CR;
+import static io.millrace.http.HttpSyntax.LF;
+import static io.millrace.http.HttpSyntax.isFieldByte;
+import static io.millrace.http.HttpSyntax.isRequestLineByte;
 
 /**
  * An incremental HTTP/1.1 request parser (RFC 9112), one per connection and reused for every

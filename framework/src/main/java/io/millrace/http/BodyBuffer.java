@@ -1,4 +1,4 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;

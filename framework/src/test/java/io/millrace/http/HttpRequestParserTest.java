@@ -1,17 +1,17 @@
-package io.millrace.demo.http;
+package io.millrace.http;
 
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-import static io.millrace.demo.http.HttpRequestParser.COMPLETE;
-import static io.millrace.demo.http.HttpRequestParser.NEED_MORE;
-import static io.millrace.demo.http.ParserHarness.ascii;
-import static io.millrace.demo.http.ParserHarness.body;
-import static io.millrace.demo.http.ParserHarness.feedByteAtATime;
-import static io.millrace.demo.http.ParserHarness.feedSplit;
-import static io.millrace.demo.http.ParserHarness.feedWhole;
+import static io.millrace.http.HttpRequestParser.COMPLETE;
+import static io.millrace.http.HttpRequestParser.NEED_MORE;
+import static io.millrace.http.ParserHarness.ascii;
+import static io.millrace.http.ParserHarness.body;
+import static io.millrace.http.ParserHarness.feedByteAtATime;
+import static io.millrace.http.ParserHarness.feedSplit;
+import static io.millrace.http.ParserHarness.feedWhole;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -18,6 +18,10 @@ import java.time.Duration;
  * @param maxInFlight      requests in the pipeline at once (503 above it); 0 for the pipeline's default
  * @param maxBufferMiB     the slab arena's cap in MiB (1 MiB slabs of 16 KiB chunks); above it a
  *                         request that needs a buffer fails and its connection closes
+ * @param kvMaxMiB         value bytes the /kv store holds at most, in MiB (507 above it)
+ * @param bodyMemoryMiB    request bodies held in memory at once, all connections together (503 above it)
+ * @param allowDotfiles    serve files and directories whose name starts with '.'
+ * @param finishHalfClosed answer requests whose client shut down its sending side instead of cancelling them
  * @param accessLog        log one line per response
  */
 public record DemoConfig(
@@ -31,6 +35,10 @@ public record DemoConfig(
     int maxBodyBytes,
     int maxInFlight,
     int maxBufferMiB,
+    int bodyMemoryMiB,
+    int kvMaxMiB,
+    boolean allowDotfiles,
+    boolean finishHalfClosed,
     boolean accessLog)
 {
     /** The flags, for {@code --help}. */
@@ -47,6 +55,12 @@ public record DemoConfig(
           --max-body-bytes N     request body limit, 413 above it (default 1048576)
           --max-in-flight N      requests in the pipeline at once, 503 above it (default 2048)
           --max-buffer-mib N     pooled buffer memory at most, in MiB (default 64)
+          --body-memory-mib N    request bodies in memory at once, in MiB; a request past it
+                                 gets 503 with Retry-After (default 32)
+          --kv-max-mib N         value bytes the /kv store holds at most, in MiB; 507 above it (default 64)
+          --allow-dotfiles       serve files and directories whose name starts with '.' (refused by default)
+          --finish-half-closed   answer a queued request whose client shut down its sending side
+                                 (default: cancel it and log 499, as nginx does)
           --access-log           log every response (off by default)
           --help                 this text
 
@@ -72,6 +86,10 @@ public record DemoConfig(
         int maxBody = 1 << 20;
         int maxInFlight = 0;
         int maxBufferMiB = 64;
+        int bodyMemoryMiB = 32;
+        int kvMaxMiB = 64;
+        boolean allowDotfiles = false;
+        boolean finishHalfClosed = false;
         boolean accessLog = false;
         for (int i = 0; i < args.length; i++)
         {
@@ -89,12 +107,17 @@ public record DemoConfig(
                 case "--max-body-bytes" -> maxBody = number(args, ++i, flag, 0, 64 << 20);
                 case "--max-in-flight" -> maxInFlight = number(args, ++i, flag, 1, 1 << 20);
                 case "--max-buffer-mib" -> maxBufferMiB = number(args, ++i, flag, 1, 1 << 16);
+                case "--body-memory-mib" -> bodyMemoryMiB = number(args, ++i, flag, 1, 1 << 20);
+                case "--kv-max-mib" -> kvMaxMiB = number(args, ++i, flag, 1, 1 << 20);
+                case "--allow-dotfiles" -> allowDotfiles = true;
+                case "--finish-half-closed" -> finishHalfClosed = true;
                 case "--access-log" -> accessLog = true;
                 default -> throw new IllegalArgumentException("unknown flag '" + flag + "'; try --help");
             }
         }
         return new DemoConfig(new InetSocketAddress(host, port), workers, root, Duration.ofMillis(idleMs),
-            Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, maxBufferMiB, accessLog);
+            Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, maxBufferMiB, bodyMemoryMiB, kvMaxMiB, allowDotfiles, finishHalfClosed,
+            accessLog);
     }
 
     private static String value(final String[] args, final int i, final String flag)

@@ -42,7 +42,7 @@ class DemoFatalErrorProcessTest
         final Process server = new ProcessBuilder(List.of(java, "-Xmx48m", "-XX:-HeapDumpOnOutOfMemoryError",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), DemoServer.class.getName(),
-            "--port", "0", "--workers", "2", "--root", root.toString()))
+            "--port", "0", "--workers", "2", "--root", root.toString(), "--kv-max-mib", "4096"))
             .redirectErrorStream(true).start();
         final List<Socket> hostile = new ArrayList<>();
         try
@@ -52,25 +52,28 @@ class DemoFatalErrorProcessTest
             final Matcher m = LISTENING.matcher(banner == null ? "" : banner);
             assertTrue(m.find(), "banner names the address: " + banner);
             final int port = Integer.parseInt(m.group(1));
-            final byte[] head = ("PUT /kv/k HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-            // At most 2,000 connections (bounded), stopping as soon as the server is gone. A failed
-            // connect while the server still runs (the machine's own limits) is skipped, not fatal.
-            int failures = 0;
-            for (int i = 0; i < 2_000 && server.isAlive() && failures < 200; i++)
+            // Request bodies no longer cost the heap what they announce, so the OOM comes the honest
+            // way: a store told it may hold 4 GiB of values in a 48 MiB heap. At most 200 PUTs of
+            // 1 MiB (bounded), stopping as soon as the server is gone.
+            final byte[] value = new byte[1 << 20];
+            for (int i = 0; i < 200 && server.isAlive(); i++)
             {
                 try
                 {
                     final Socket s = new Socket();
                     s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
-                    final OutputStream o = s.getOutputStream();
-                    o.write(head);
-                    o.flush();
                     hostile.add(s);
+                    final OutputStream o = s.getOutputStream();
+                    o.write(("PUT /kv/k" + i + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + value.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                    o.write(value);
+                    o.flush();
+                    s.setSoTimeout(5_000);
+                    s.getInputStream().read(); // the 201 (or nothing, once the server is gone)
                 }
                 catch (final java.io.IOException refusedOrReset)
                 {
-                    failures++; // the server going away under us is what we wait for; else try on
-                    Thread.sleep(5);
+                    Thread.sleep(5); // the server going away under us is what we wait for
                 }
             }
             final boolean exited = server.waitFor(60, TimeUnit.SECONDS);

@@ -22,8 +22,17 @@ final class DemoServerFixture implements AutoCloseable
         final int maxBufferMiB)
     {
         final DemoConfig config = new DemoConfig(new InetSocketAddress("127.0.0.1", 0), 2, root, idleTimeout, requestTimeout,
-            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, false);
+            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, 32, 64, false, false, false);
         this.service = HttpService.start(config, leaks);
+    }
+
+    /** A fixture on the defaults of {@link DemoConfig#parse} plus these flags (port 0, 2 workers, the root). */
+    DemoServerFixture(final Path root, final String... flags)
+    {
+        final String[] all = new String[flags.length + 6];
+        System.arraycopy(new String[] {"--port", "0", "--workers", "2", "--root", root.toString()}, 0, all, 0, 6);
+        System.arraycopy(flags, 0, all, 6, flags.length);
+        this.service = HttpService.start(DemoConfig.parse(all), leaks);
     }
 
     DemoServerFixture(final Path root)

@@ -80,17 +80,23 @@ class HttpLimitsTest
     }
 
     @Test
-    void aResponseThatFindsNoBufferFailsAloneAndServiceGoesOn() throws Exception
+    void aBodyThatFindsNoBufferFailsAloneAndServiceGoesOn() throws Exception
     {
         server = new DemoServerFixture(root, Duration.ofSeconds(30), Duration.ofSeconds(10), 0, 1); // 64 chunks of 16 KiB
-        final String value = "v".repeat(1536 * 1024); // its response needs 96 chunks: more than exist
+        final String value = "v".repeat(1536 * 1024); // the body needs 96 chunks: more than exist
         try (RawHttp raw = new RawHttp(server.port()))
         {
-            raw.send("PUT /kv/big HTTP/1.1\r\nHost: t\r\nContent-Length: " + value.length() + "\r\n\r\n" + value);
-            assertEquals(201, raw.read().status(), "the upload streams through a few chunks at a time");
-            raw.send("GET /kv/big HTTP/1.1\r\nHost: t\r\n\r\n");
+            raw.send("PUT /kv/big HTTP/1.1\r\nHost: t\r\nContent-Length: " + value.length() + "\r\n\r\n");
+            try
+            {
+                raw.send(value);
+            }
+            catch (final java.io.IOException resetWhileSending)
+            {
+                // The server answered and closed while the body was still coming: allowed.
+            }
             final RawHttp.Response failed = raw.read();
-            assertEquals(500, failed.status(), "the response could not be built: a clear failure, not a hang");
+            assertEquals(503, failed.status(), "the body could not be held: a clear failure, not a hang");
             assertTrue(raw.closedByServer(), "and the connection closes");
         }
         assertTrue(server.service.arena().exhaustions() > 0, "the arena's cap was hit, not grown past");
@@ -99,7 +105,7 @@ class HttpLimitsTest
             raw.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
             assertEquals(200, raw.read().status(), "the server goes on serving: the failed response gave its chunks back");
             raw.send("DELETE /kv/big HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertEquals(204, raw.read().status());
+            assertEquals(404, raw.read().status(), "the failed PUT stored nothing");
         }
         // The @AfterEach check (every chunk back, no leak) covers the failed response's buffers.
     }

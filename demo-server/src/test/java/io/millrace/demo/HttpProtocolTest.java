@@ -182,8 +182,10 @@ class HttpProtocolTest
     }
 
     @Test
-    void aPeerThatHalfClosesStillGetsItsAnswers() throws Exception
+    void withFinishHalfClosedAPeerThatHalfClosesStillGetsItsAnswers() throws Exception
     {
+        server.close();
+        server = new DemoServerFixture(root, "--finish-half-closed");
         try (RawHttp raw = new RawHttp(server.port()))
         {
             raw.send("PUT /kv/half HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi" +

@@ -10,8 +10,9 @@ import static io.millrace.http.HttpSyntax.isOws;
 import static io.millrace.http.HttpSyntax.isTchar;
 
 /**
- * Decodes the chunked transfer coding (RFC 9112 section 7.1) into a {@link BodyBuffer}, byte by
- * byte for the framing and in bulk for chunk data, so that input split anywhere decodes the same.
+ * Decodes the chunked transfer coding (RFC 9112 section 7.1), byte by byte for the framing; chunk
+ * data is not copied but reported as body parts (ranges of the caller's buffer), so that input
+ * split anywhere decodes the same and a body takes no memory here.
  *
  * <p>Strict where laxness lets two parsers disagree about where a message ends: every line ends in
  * CRLF (a bare LF or CR is an error), chunk data must be followed by exactly CRLF, a chunk size has
@@ -47,6 +48,9 @@ final class ChunkedDecoder
     private int extensionBytes;
     private int trailerBytes;
     private int trailerBudget;
+    private long maxBody;
+    private long received;
+    private int partLength;
     private int errorStatus;
     private String errorReason;
 
@@ -62,10 +66,14 @@ final class ChunkedDecoder
      * Starts a new message.
      *
      * @param trailerBudget bytes the trailer section may take, CRLFs included
+     * @param maxBodyBytes  bound on the decoded body, all chunks together (413 above it)
      */
-    void reset(final int trailerBudget)
+    void reset(final int trailerBudget, final long maxBodyBytes)
     {
         this.trailerBudget = trailerBudget;
+        this.maxBody = maxBodyBytes;
+        received = 0;
+        partLength = 0;
         state = SIZE;
         size = 0;
         digits = 0;
@@ -86,25 +94,41 @@ final class ChunkedDecoder
         return errorReason;
     }
 
+    /** @return after {@link HttpRequestParser#BODY_PART}: the part's length, just before {@code src}'s position */
+    int partLength()
+    {
+        return partLength;
+    }
+
+    /** @return decoded body bytes so far */
+    long received()
+    {
+        return received;
+    }
+
     /**
-     * Consumes from {@code src} up to the end of the message and no further.
+     * Consumes from {@code src} up to the end of the message and no further, stopping after each
+     * run of chunk data so that the caller can take it.
      *
-     * @return {@link HttpRequestParser#NEED_MORE}, {@link HttpRequestParser#COMPLETE} or {@link HttpRequestParser#ERROR}
+     * @return {@link HttpRequestParser#NEED_MORE}, {@link HttpRequestParser#BODY_PART},
+     *         {@link HttpRequestParser#COMPLETE} or {@link HttpRequestParser#ERROR}
      */
-    int feed(final ByteBuffer src, final BodyBuffer body)
+    int feed(final ByteBuffer src)
     {
         while (src.hasRemaining())
         {
             if (state == DATA)
             {
                 final int n = (int)Math.min(src.remaining(), dataLeft);
-                body.append(src, n);
+                src.position(src.position() + n);
                 dataLeft -= n;
+                received += n;
+                partLength = n;
                 if (dataLeft == 0)
                 {
                     state = DATA_CR;
                 }
-                continue;
+                return HttpRequestParser.BODY_PART;
             }
             if (state == DONE || state == FAILED)
             {
@@ -115,7 +139,7 @@ final class ChunkedDecoder
             {
                 return fail(431, "trailer section too large");
             }
-            if (!step(b, body))
+            if (!step(b))
             {
                 return HttpRequestParser.ERROR;
             }
@@ -128,7 +152,7 @@ final class ChunkedDecoder
             : state == FAILED ? HttpRequestParser.ERROR : HttpRequestParser.NEED_MORE;
     }
 
-    private boolean step(final int b, final BodyBuffer body)
+    private boolean step(final int b)
     {
         switch (state)
         {
@@ -167,7 +191,7 @@ final class ChunkedDecoder
                 }
                 return true;
             case SIZE_LF:
-                return b == LF ? startChunk(body) : failed(400, "bare CR in chunk size line");
+                return b == LF ? startChunk() : failed(400, "bare CR in chunk size line");
             case DATA_CR:
                 return expect(b, CR, DATA_LF, "chunk data not followed by CRLF");
             case DATA_LF:
@@ -225,17 +249,17 @@ final class ChunkedDecoder
         return failed(400, b == LF ? "bare LF in chunk size line" : "invalid chunk size");
     }
 
-    private boolean startChunk(final BodyBuffer body)
+    private boolean startChunk()
     {
         if (size == 0)
         {
             return move(TRAILER_START);
         }
-        if (size > body.room())
+        // Only the limit is checked: nothing is reserved for the announced size, which a client may never send.
+        if (size > maxBody - received)
         {
             return failed(413, "request body too large");
         }
-        body.reserve(size);
         dataLeft = size;
         return move(DATA);
     }

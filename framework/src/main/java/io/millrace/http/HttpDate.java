@@ -20,11 +20,11 @@ public final class HttpDate
     private static final int LENGTH = 29;
 
     /** The formatted date of one second; replaced whole, so readers never see a torn pair. */
-    private record Second(long epochSecond, String text)
+    private record Second(long epochSecond, String text, byte[] line)
     {
     }
 
-    private static volatile Second current = new Second(Long.MIN_VALUE, "");
+    private static volatile Second current = new Second(Long.MIN_VALUE, "", new byte[0]);
 
     private HttpDate()
     {
@@ -100,16 +100,33 @@ public final class HttpDate
      */
     public static String now()
     {
+        return second().text;
+    }
+
+    /**
+     * The whole {@code Date: <IMF-fixdate>\r\n} line for a response sent now, as bytes, made at most
+     * once a second like {@link #now()}. The array is shared: do not modify it.
+     *
+     * @return the line's US-ASCII bytes
+     */
+    static byte[] dateLine()
+    {
+        return second().line;
+    }
+
+    private static Second second()
+    {
         final long millis = System.currentTimeMillis();
         final long epochSecond = Math.floorDiv(millis, 1000);
         final Second cached = current;
         if (cached.epochSecond == epochSecond)
         {
-            return cached.text;
+            return cached;
         }
-        final Second fresh = new Second(epochSecond, format(millis));
+        final String text = format(millis);
+        final Second fresh = new Second(epochSecond, text, ("Date: " + text + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         current = fresh;
-        return fresh.text;
+        return fresh;
     }
 
     private static StringBuilder two(final StringBuilder s, final int value)

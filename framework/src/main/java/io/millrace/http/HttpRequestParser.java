@@ -21,16 +21,19 @@ import static io.millrace.http.HttpSyntax.isRequestLineByte;
  *   <li>empty lines before the request line are skipped (section 2.2), counting against the limit;</li>
  *   <li>no obs-fold, no whitespace before a field's colon, no control bytes other than HTAB;</li>
  *   <li>Content-Length is {@code 1*DIGIT} and appears once; Transfer-Encoding appears once, is
- *       exactly {@code chunked} (else 501), never with Content-Length and never in HTTP/1.0;</li>
+ *       exactly {@code chunked} (a list such as {@code chunked, chunked} is a 400, another coding a 501), never with Content-Length and never in HTTP/1.0;</li>
  *   <li>HTTP/1.1 needs exactly one Host field.</li>
  * </ul>
  * The limit on the header section covers the request line, the field lines and their CRLFs; the
- * trailer section of a chunked body shares it. A request line or field too long is a 431.
+ * trailer section of a chunked body shares it. A request line too long is a 414, fields too long a 431.
  *
- * <p>Storage is bounded and reused: the head is kept in one array of {@code maxHeaderBytes}, field
- * positions in an int array, the body in an array grown up to {@code maxBodyBytes}. Nothing is
- * allocated per byte; the method, target and path strings are created once per request, a field's
- * value when it is asked for. Not thread-safe: one connection, one thread at a time.
+ * <p>Storage is bounded and reused: the head is kept in one array that starts at 1 KiB and grows
+ * up to {@code maxHeaderBytes} only for large heads, field positions in an int array. The body is
+ * not stored at all: {@link #BODY_PART} hands each run of body bytes back to the caller, who keeps
+ * them in pooled buffers under its own budget, so a declared Content-Length or chunk size reserves
+ * nothing. Parsing a request allocates nothing: the method of the known ones is a constant (any
+ * other is a 501), and the target, path, query and field values become Strings only when asked
+ * for. Not thread-safe: one connection, one thread at a time.
  */
 public final class HttpRequestParser
 {
@@ -40,6 +43,12 @@ public final class HttpRequestParser
     public static final int COMPLETE = 1;
     /** {@link #feed} found the request invalid: answer {@link #errorStatus()} and close. */
     public static final int ERROR = 2;
+    /**
+     * {@link #feed} consumed {@link #partLength()} bytes of body, which lie just before the buffer's
+     * new position; take them (slice or copy) before feeding again. Bodies are never stored here, so
+     * their memory is the caller's to bound.
+     */
+    public static final int BODY_PART = 3;
 
     /** Default bound on the header section, request line and CRLFs included. */
     public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
@@ -54,8 +63,8 @@ public final class HttpRequestParser
     private static final int FAILED = 5;
 
     private final int maxHeaderBytes;
+    private final long maxBodyBytes;
     private final RequestHead head;
-    private final BodyBuffer body;
     private final ChunkedDecoder chunks;
 
     private int state;
@@ -63,6 +72,9 @@ public final class HttpRequestParser
     private boolean sawCr;
     private boolean chunked;
     private boolean keepAlive;
+    private long bodyLeft;
+    private long bodyReceived;
+    private int partLength;
     private int errorStatus;
     private String errorReason;
 
@@ -87,8 +99,8 @@ public final class HttpRequestParser
                 maxHeaderBytes + " and " + maxBodyBytes);
         }
         this.maxHeaderBytes = maxHeaderBytes;
+        this.maxBodyBytes = maxBodyBytes;
         this.head = new RequestHead(maxHeaderBytes);
-        this.body = new BodyBuffer(maxBodyBytes);
         this.chunks = new ChunkedDecoder(maxHeaderBytes);
         reset();
     }
@@ -105,8 +117,10 @@ public final class HttpRequestParser
         keepAlive = false;
         errorStatus = 0;
         errorReason = null;
+        bodyLeft = 0;
+        bodyReceived = 0;
+        partLength = 0;
         head.clear();
-        body.clear();
     }
 
     /**
@@ -114,7 +128,7 @@ public final class HttpRequestParser
      * {@link #COMPLETE} or {@link #ERROR} it consumes nothing and returns the same until {@link #reset()}.
      *
      * @param src bytes read from the connection
-     * @return {@link #NEED_MORE}, {@link #COMPLETE} or {@link #ERROR}
+     * @return {@link #NEED_MORE}, {@link #BODY_PART}, {@link #COMPLETE} or {@link #ERROR}
      */
     public int feed(final ByteBuffer src)
     {
@@ -131,20 +145,33 @@ public final class HttpRequestParser
                 }
                 case BODY ->
                 {
-                    final int n = (int)Math.min(src.remaining(), head.contentLength() - body.length());
-                    body.append(src, n);
-                    if (body.length() < head.contentLength())
+                    if (!src.hasRemaining())
                     {
                         return NEED_MORE;
                     }
-                    state = DONE;
+                    final int n = (int)Math.min(src.remaining(), bodyLeft);
+                    src.position(src.position() + n);
+                    bodyLeft -= n;
+                    bodyReceived += n;
+                    partLength = n;
+                    if (bodyLeft == 0)
+                    {
+                        state = DONE;
+                    }
+                    return BODY_PART;
                 }
                 case CHUNKED ->
                 {
-                    final int result = chunks.feed(src, body);
+                    final int result = chunks.feed(src);
                     if (result == NEED_MORE)
                     {
                         return NEED_MORE;
+                    }
+                    if (result == BODY_PART)
+                    {
+                        partLength = chunks.partLength();
+                        bodyReceived = chunks.received();
+                        return BODY_PART;
                     }
                     if (result == ERROR)
                     {
@@ -245,19 +272,84 @@ public final class HttpRequestParser
         return chunked;
     }
 
-    /** @return the body's bytes, valid from 0 to {@link #bodyLength()}; the array is reused after {@link #reset()} */
-    public byte[] body()
+    /** @return after {@link #BODY_PART}: how many bytes of body lie just before the buffer's position */
+    public int partLength()
     {
-        return body.bytes();
+        return partLength;
     }
 
-    /** @return the body's length in bytes, after chunked decoding */
-    public int bodyLength()
+    /** @return body bytes received so far, after chunked decoding */
+    public long bodyReceived()
     {
-        return body.length();
+        return bodyReceived;
     }
 
-    /** @return after {@link #ERROR}: the status to answer with (400, 413, 431, 501 or 505); otherwise 0 */
+    /** @return once the head is complete: whether a body follows it (a Content-Length above 0, or chunked) */
+    public boolean hasBody()
+    {
+        return state == BODY || state == CHUNKED || bodyReceived > 0;
+    }
+
+    /** @return whether the head is complete and valid: its body (if any) is being read, or the request is done */
+    public boolean headComplete()
+    {
+        return state == BODY || state == CHUNKED || state == DONE;
+    }
+
+    /** @return whether a whole request has been parsed (the last body part, if any, was handed out) */
+    public boolean isComplete()
+    {
+        return state == DONE;
+    }
+
+    /** @return the Content-Length, or -1 if absent (chunked or no body) */
+    public long contentLength()
+    {
+        return head.contentLength();
+    }
+
+    /** @return whether the request carries {@code Expect: 100-continue} (and no other expectation) */
+    public boolean expectsContinue()
+    {
+        return head.expect() == RequestHead.EXPECT_CONTINUE;
+    }
+
+    /**
+     * The path's bytes without a String: {@code pathArray()[pathStart() .. pathEnd())}, still
+     * percent-encoded. Valid until {@link #reset()}.
+     *
+     * @return the array holding the path
+     */
+    public byte[] pathArray()
+    {
+        return head.pathArray();
+    }
+
+    /** @return where the path starts in {@link #pathArray()} */
+    public int pathStart()
+    {
+        return head.pathStart();
+    }
+
+    /** @return where the path ends (exclusive) in {@link #pathArray()} */
+    public int pathEnd()
+    {
+        return head.pathEnd();
+    }
+
+    /** @return the head's bytes (for zero-copy field access); valid until {@link #reset()} */
+    byte[] headBytes()
+    {
+        return head.bytes();
+    }
+
+    /** @return the head's fields (their offsets index {@link #headBytes()}) */
+    RequestHead head()
+    {
+        return head;
+    }
+
+    /** @return after {@link #ERROR}: the status to answer with (400, 413, 414, 417, 431, 501 or 505); otherwise 0 */
     public int errorStatus()
     {
         return errorStatus;
@@ -285,7 +377,14 @@ public final class HttpRequestParser
                 final int b = src.get(i++) & 0xFF;
                 if (++headConsumed > maxHeaderBytes)
                 {
-                    fail(431, "request header section too large");
+                    if (state == REQUEST_LINE && !head.lineEmpty())
+                    {
+                        fail(414, "request target too long");
+                    }
+                    else
+                    {
+                        fail(431, "request header section too large");
+                    }
                     return true;
                 }
                 if (sawCr)
@@ -364,19 +463,24 @@ public final class HttpRequestParser
         {
             fail(head.errorStatus(), head.errorReason());
         }
+        else if (head.expect() == RequestHead.EXPECT_OTHER)
+        {
+            fail(417, "only Expect: 100-continue is supported");
+        }
         else if (framing == RequestHead.CHUNKED)
         {
             chunked = true;
-            chunks.reset(maxHeaderBytes - headConsumed);
+            chunks.reset(maxHeaderBytes - headConsumed, maxBodyBytes);
             state = CHUNKED;
         }
-        else if (head.contentLength() > body.max())
+        else if (head.contentLength() > maxBodyBytes)
         {
             fail(413, "request body too large");
         }
         else if (framing == RequestHead.LENGTH)
         {
-            body.reserve(head.contentLength());
+            // Nothing is reserved for the declared length: body parts are handed out as they arrive.
+            bodyLeft = head.contentLength();
             state = BODY;
         }
         else

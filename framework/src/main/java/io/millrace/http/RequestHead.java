@@ -26,16 +26,37 @@ final class RequestHead
 
     private static final byte[] HTTP_1 = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
 
-    private final byte[] head;
+    /** {@link #expect()}: no Expect field. */
+    static final int EXPECT_NONE = 0;
+    /** {@link #expect()}: {@code Expect: 100-continue}. */
+    static final int EXPECT_CONTINUE = 1;
+    /** {@link #expect()}: an Expect field with another expectation (417). */
+    static final int EXPECT_OTHER = 2;
+
+    /** The path of an absolute-form target with no path of its own. */
+    private static final byte[] ROOT = {'/'};
+    /** A head starts this small and grows, up to its capacity, only for large heads. */
+    private static final int FIRST_CAPACITY = 1024;
+
     private final HeaderFields fields = new HeaderFields();
     private int length;
     private int lineStart;
 
+    private byte[] head;
+    private final int capacity;
     private String method;
+    private int targetStart;
+    private int targetEnd;
+    private byte[] pathArray;
+    private int pathStart;
+    private int pathEnd;
+    private int queryStart;
+    private int queryEnd;
     private String target;
     private String path;
     private String query;
     private int versionMinor;
+    private int expect;
     private long contentLength;
     private int transferEncoding;
     private int hostFields;
@@ -49,20 +70,34 @@ final class RequestHead
      */
     RequestHead(final int capacity)
     {
-        head = new byte[capacity];
+        this.capacity = capacity;
+        head = new byte[Math.min(capacity, FIRST_CAPACITY)];
         clear();
     }
 
     void clear()
     {
+        if (head.length > 4 * FIRST_CAPACITY)
+        {
+            // A rare large head does not keep its array on an idle keep-alive connection.
+            head = new byte[FIRST_CAPACITY];
+        }
         length = 0;
         lineStart = 0;
         fields.clear();
         method = null;
+        targetStart = 0;
+        targetEnd = 0;
+        pathArray = null;
+        pathStart = 0;
+        pathEnd = 0;
+        queryStart = -1;
+        queryEnd = -1;
         target = null;
         path = null;
         query = null;
         versionMinor = 0;
+        expect = EXPECT_NONE;
         contentLength = -1;
         transferEncoding = -1;
         hostFields = 0;
@@ -77,7 +112,17 @@ final class RequestHead
      */
     void store(final int b)
     {
+        if (length == head.length)
+        {
+            head = Arrays.copyOf(head, Math.min(capacity, head.length * 2));
+        }
         head[length++] = (byte)b;
+    }
+
+    /** @return whether the request line is still being read */
+    int length()
+    {
+        return length;
     }
 
     /** @return whether the current line has no bytes */
@@ -135,11 +180,41 @@ final class RequestHead
             // Section 6.1: HTTP/1.0 framing with Transfer-Encoding is faulty.
             return failure(400, "Transfer-Encoding in an HTTP/1.0 request");
         }
-        if (!equalsIgnoreCase(head, fields.valueStart(transferEncoding), fields.valueEnd(transferEncoding), "chunked"))
+        final int start = fields.valueStart(transferEncoding);
+        final int end = fields.valueEnd(transferEncoding);
+        if (equalsIgnoreCase(head, start, end, "chunked"))
         {
-            return failure(501, "unsupported Transfer-Encoding");
+            return CHUNKED;
         }
-        return CHUNKED;
+        // A list (RFC 9112 6.1, 6.3): chunked must be last and appear once, else the framing is
+        // invalid (400: "chunked, chunked", "chunked, identity"); a coding we do not apply is 501.
+        if (indexOf(head, start, end, ',') < 0 || !lastTokenIsChunked(start, end))
+        {
+            return indexOf(head, start, end, ',') < 0 ? failure(501, "unsupported Transfer-Encoding")
+                : failure(400, "chunked is not the last transfer coding");
+        }
+        int i = start;
+        while (i < end)
+        {
+            int comma = indexOf(head, i, end, ',');
+            comma = comma < 0 ? end : comma;
+            int s = i;
+            int e = comma;
+            while (s < e && isOws(head[s]))
+            {
+                s++;
+            }
+            while (e > s && isOws(head[e - 1]))
+            {
+                e--;
+            }
+            if (comma < end && (equalsIgnoreCase(head, s, e, "chunked") || equalsIgnoreCase(head, s, e, "identity")))
+            {
+                return failure(400, "invalid Transfer-Encoding list");
+            }
+            i = comma + 1;
+        }
+        return failure(501, "unsupported Transfer-Encoding");
     }
 
     /** @return whether the connection may stay open after this request, by version and Connection options */
@@ -148,24 +223,73 @@ final class RequestHead
         return versionMinor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose;
     }
 
+    private boolean lastTokenIsChunked(final int start, final int end)
+    {
+        return end - start >= 7 && equalsIgnoreCase(head, end - 7, end, "chunked") &&
+            (end - start == 7 || head[end - 8] == ',' || isOws(head[end - 8]));
+    }
+
     String method()
     {
         return method;
     }
 
+    /** @return the target as sent; made once, on the first call */
     String target()
     {
+        if (target == null && method != null)
+        {
+            target = new String(head, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        }
         return target;
     }
 
+    /** @return the path; made once, on the first call */
     String path()
     {
+        if (path == null && pathArray != null)
+        {
+            path = new String(pathArray, pathStart, pathEnd - pathStart, StandardCharsets.ISO_8859_1);
+        }
         return path;
     }
 
+    /** @return the query without '?', or null; made once, on the first call */
     String query()
     {
+        if (query == null && queryStart >= 0)
+        {
+            query = new String(head, queryStart, queryEnd - queryStart, StandardCharsets.ISO_8859_1);
+        }
         return query;
+    }
+
+    /** @return the array that holds the path's bytes (the head, or a constant "/"); valid until {@link #clear()} */
+    byte[] pathArray()
+    {
+        return pathArray;
+    }
+
+    int pathStart()
+    {
+        return pathStart;
+    }
+
+    int pathEnd()
+    {
+        return pathEnd;
+    }
+
+    /** @return {@link #EXPECT_NONE}, {@link #EXPECT_CONTINUE} or {@link #EXPECT_OTHER} */
+    int expect()
+    {
+        return expect;
+    }
+
+    /** @return the head's bytes; field offsets index into it; valid until {@link #clear()} */
+    byte[] bytes()
+    {
+        return head;
     }
 
     int versionMinor()
@@ -230,13 +354,69 @@ final class RequestHead
             return false;
         }
         method = RequestTarget.method(head, start, sp1);
-        target = new String(head, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
-        path = RequestTarget.path(target, method);
-        if (path == null)
+        if (method == null)
+        {
+            return fail(501, "method not implemented");
+        }
+        targetStart = sp1 + 1;
+        targetEnd = sp2;
+        return target(targetStart, targetEnd);
+    }
+
+    /**
+     * Takes the target apart (RFC 9112 section 3.2) without making a String: for origin-form the
+     * path runs up to {@code ?}; for absolute-form it is the part after the authority ({@code /} if
+     * empty); for authority-form (CONNECT) and asterisk-form (OPTIONS) it is the target itself.
+     */
+    private boolean target(final int start, final int end)
+    {
+        if (indexOf(head, start, end, '#') >= 0)
         {
             return fail(400, "invalid request-target");
         }
-        query = RequestTarget.query(target);
+        pathArray = head;
+        if ("CONNECT".equals(method))
+        {
+            pathStart = start;
+            pathEnd = end;
+            return indexOf(head, start, end, '/') < 0 && indexOf(head, start, end, '?') < 0 || fail(400, "invalid request-target");
+        }
+        if (end - start == 1 && head[start] == '*')
+        {
+            pathStart = start;
+            pathEnd = end;
+            return "OPTIONS".equals(method) || fail(400, "invalid request-target");
+        }
+        final int q = indexOf(head, start, end, '?');
+        final int beforeQuery = q < 0 ? end : q;
+        if (q >= 0)
+        {
+            queryStart = q + 1;
+            queryEnd = end;
+        }
+        if (head[start] == '/')
+        {
+            pathStart = start;
+            pathEnd = beforeQuery;
+            return true;
+        }
+        final int scheme = RequestTarget.schemeEnd(head, start, beforeQuery);
+        if (scheme < 0)
+        {
+            return fail(400, "invalid request-target");
+        }
+        final int slash = indexOf(head, scheme + 3, beforeQuery, '/');
+        if (slash < 0)
+        {
+            pathArray = ROOT;
+            pathStart = 0;
+            pathEnd = 1;
+        }
+        else
+        {
+            pathStart = slash;
+            pathEnd = beforeQuery;
+        }
         return true;
     }
 
@@ -328,6 +508,12 @@ final class RequestHead
         else if (equalsIgnoreCase(head, start, colon, "connection"))
         {
             connectionOptions(valueStart, valueEnd);
+        }
+        else if (equalsIgnoreCase(head, start, colon, "expect"))
+        {
+            // RFC 9110 10.1.1: 100-continue is the only expectation defined; any other gets 417.
+            expect = equalsIgnoreCase(head, valueStart, valueEnd, "100-continue") && expect != EXPECT_OTHER
+                ? EXPECT_CONTINUE : EXPECT_OTHER;
         }
         return true;
     }

@@ -1,6 +1,7 @@
 package io.millrace.http;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Writes an HTTP/1.1 response head (status line and fields) as US-ASCII into a buffer. The head
@@ -17,6 +18,30 @@ public final class ResponseEncoder
     public static final int MAX_HEAD_BYTES = 1024;
 
     private static final String SERVER = "Server: Millrace\r\n";
+
+    /** {@link #head(ByteBuffer, int, HeaderBlock, long, int, ByteBuffer)}: no Connection field. */
+    public static final int CONNECTION_DEFAULT = 0;
+    /** Send {@code Connection: close}. */
+    public static final int CONNECTION_CLOSE = 1;
+    /** Send {@code Connection: keep-alive} (an HTTP/1.0 client that asked for it). */
+    public static final int CONNECTION_KEEP_ALIVE = 2;
+
+    private static final byte[] SERVER_LINE = SERVER.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE_LINE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** {@code HTTP/1.1 NNN Reason CRLF} for every status from 100 to 999, encoded once. */
+    private static final byte[][] STATUS_LINES = new byte[1000][];
+    /** Room the fixed parts of a head take at most: status line, Date, Server, Content-Length, Connection, CRLF. */
+    private static final int FIXED_PART_MAX = 64 + 37 + 18 + 16 + 20 + 2 + 24 + 2;
+
+    static
+    {
+        for (int status = 100; status < 1000; status++)
+        {
+            STATUS_LINES[status] = ("HTTP/1.1 " + status + " " + reason(status) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        }
+    }
 
     private ResponseEncoder()
     {
@@ -76,6 +101,61 @@ public final class ResponseEncoder
             ascii(dst, extraHeaders);
         }
         crlf(dst);
+    }
+
+    /**
+     * Writes a response head from parts encoded ahead of time: the status line from a table, the
+     * Date line cached per second, the handler's {@link HeaderBlock}, Content-Length digits written
+     * straight into {@code dst} and the extra lines a handler added (already validated). Allocates
+     * nothing and checks no byte twice. Writes nothing if it throws.
+     *
+     * @param dst           where to write
+     * @param status        100 to 999
+     * @param fixed         fields encoded when the route was built
+     * @param contentLength the body's length; negative for none (never sent for 1xx, 204 and 304)
+     * @param connection    {@link #CONNECTION_DEFAULT}, {@link #CONNECTION_CLOSE} or {@link #CONNECTION_KEEP_ALIVE}
+     * @param extra         further field lines (each ending in CRLF) from its position to its limit, or null
+     * @return bytes written
+     * @throws IllegalArgumentException if the status is out of range or the head does not fit
+     */
+    public static int head(final ByteBuffer dst, final int status, final HeaderBlock fixed, final long contentLength,
+        final int connection, final ByteBuffer extra)
+    {
+        if (status < 100 || status > 999)
+        {
+            throw new IllegalArgumentException("status must have three digits, got " + status);
+        }
+        final int extraBytes = extra == null ? 0 : extra.remaining();
+        if (FIXED_PART_MAX + fixed.length() + extraBytes > dst.remaining())
+        {
+            throw new IllegalArgumentException("a response head with " + fixed.length() + " + " + extraBytes +
+                " bytes of fields does not fit the " + dst.remaining() + " bytes left for it");
+        }
+        final int start = dst.position();
+        dst.put(STATUS_LINES[status]);
+        dst.put(HttpDate.dateLine());
+        dst.put(SERVER_LINE);
+        dst.put(fixed.bytes());
+        if (contentLength >= 0 && status >= 200 && status != 204 && status != 304)
+        {
+            dst.put(CONTENT_LENGTH);
+            digits(dst, contentLength);
+            crlf(dst);
+        }
+        if (connection == CONNECTION_CLOSE)
+        {
+            dst.put(CLOSE_LINE);
+        }
+        else if (connection == CONNECTION_KEEP_ALIVE)
+        {
+            dst.put(KEEP_ALIVE_LINE);
+        }
+        if (extraBytes > 0)
+        {
+            dst.put(extra.array(), extra.arrayOffset() + extra.position(), extraBytes);
+        }
+        crlf(dst);
+        return dst.position() - start;
     }
 
     /**
@@ -209,7 +289,7 @@ public final class ResponseEncoder
         dst.put((byte)'\r').put((byte)'\n');
     }
 
-    private static void digits(final ByteBuffer dst, final long value)
+    static void digits(final ByteBuffer dst, final long value)
     {
         long divisor = 1;
         while (value / divisor >= 10)

@@ -167,6 +167,29 @@ public final class BufferDescriptor extends RefCounted
     }
 
     /**
+     * Copies bytes from an array to the end of the data, as many as fit.
+     *
+     * @param src    the bytes
+     * @param index  where they start in {@code src}
+     * @param length how many to copy at most
+     * @return bytes copied
+     */
+    public int put(final byte[] src, final int index, final int length)
+    {
+        ensureAccessible("put()");
+        if (file != null)
+        {
+            throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
+        }
+        java.util.Objects.checkFromIndexSize(index, length, src.length);
+        final int end = (int)(offset + this.length);
+        final int n = (int)Math.min(length, limit - end);
+        chunk.memory.put(end, src, index, n);
+        this.length += n;
+        return n;
+    }
+
+    /**
      * Drops {@code n} bytes from the front of the data (they have been consumed).
      *
      * @param n bytes, at most {@link #length()}

@@ -47,7 +47,7 @@ public final class DemoServer
         try
         {
             config = DemoConfig.parse(args);
-            service = HttpService.start(config, LeakDetector.sampled(LeakDetector.DEFAULT_SAMPLING_INTERVAL),
+            service = HttpService.start(config, LeakDetector.production(),
                 DemoServer::exitOnFatal);
         }
         catch (final IllegalArgumentException | UncheckedIOException ex)

@@ -82,7 +82,7 @@ public final class HttpService implements AutoCloseable
      */
     public static HttpService start(final DemoConfig config)
     {
-        return start(config, LeakDetector.sampled(LeakDetector.DEFAULT_SAMPLING_INTERVAL));
+        return start(config, LeakDetector.production());
     }
 
     /**

@@ -70,7 +70,7 @@ public final class HttpServerBuilder
     private boolean finishHalfClosed;
     private boolean accessLog;
     private String name = "http";
-    private LeakDetector leaks = LeakDetector.sampled(LeakDetector.DEFAULT_SAMPLING_INTERVAL);
+    private LeakDetector leaks = LeakDetector.production();
     private FatalErrorHandler onFatal = (pipelineName, thread, error) -> { };
     private boolean built;
 
@@ -241,7 +241,7 @@ public final class HttpServerBuilder
     }
 
     /**
-     * @param detector the buffers' leak detector (default sampled, 1 in 128)
+     * @param detector the buffers' leak detector (default {@link LeakDetector#production()}, 1 in 16,384)
      * @return this builder
      */
     public HttpServerBuilder leakDetector(final LeakDetector detector)

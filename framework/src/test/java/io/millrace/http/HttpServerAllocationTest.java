@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The server's own threads allocate nothing per request on the hot paths: an inline GET and a GET
  * that hops to a partition owner and back. Counted with the JVM's per-thread allocation counters
  * (exact, independent of the GC), over the pipeline's threads only; the client runs elsewhere.
- * Allocation is deterministic enough to assert; no timing is asserted.
+ * The leak detector runs at its production level, as a server would. Allocation is deterministic
+ * enough to assert; no timing is asserted.
  */
 class HttpServerAllocationTest
 {
@@ -36,7 +37,7 @@ class HttpServerAllocationTest
     void helloAndAPartitionedGetAllocateUnderOneBytePerRequest() throws Exception
     {
         final HttpServerBuilder b = HttpServer.builder().bind(new InetSocketAddress("127.0.0.1", 0)).workers(2)
-            .name("alloc-test").leakDetector(LeakDetector.disabled());
+            .name("alloc-test").leakDetector(LeakDetector.production());
         final Map<Integer, byte[]> values = new HashMap<>();
         values.put("k".hashCode(), "value".getBytes(StandardCharsets.US_ASCII));
         final StageRef<HttpExchange> hello = b.stage("hello", (x, ctx) -> x.respond(200, TEXT, HELLO));

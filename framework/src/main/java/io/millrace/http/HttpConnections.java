@@ -23,7 +23,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class HttpConnections implements ConnectionHandler, CompletionListener<HttpExchange>
 {
-    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
     private static final Logger ACCESS = LoggerFactory.getLogger("io.millrace.http.access");
     private static final byte[] OVERLOADED = "overloaded; retry\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TIMEOUT = "request timeout\n".getBytes(StandardCharsets.US_ASCII);
@@ -243,7 +242,7 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
             }
             else if (error != null)
             {
-                LOG.warn("request on {} failed off its connection's worker", c, error);
+                core.errors.warn("request on " + c + " failed off its connection's worker", "its connection closes", error);
             }
             x.clearResponse();
             x.releaseRequestBody();
@@ -257,7 +256,7 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
         x.inPipeline = false;
         if (error != null && c.isOpen())
         {
-            LOG.warn("request on {} failed; answering 500", c, error);
+            core.errors.warn("request on " + c + " failed", "answering 500", error);
             try
             {
                 x.clearResponse();

@@ -13,8 +13,6 @@ import io.millrace.stage.RequestCancelledException;
 import io.millrace.stage.Stage;
 import io.millrace.stage.StageRef;
 import io.millrace.worker.Fatal;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +47,6 @@ import java.util.Objects;
  */
 public final class HttpServerBuilder
 {
-    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
     private static final byte[] NO_RESPONSE = "internal error: the handler gave no response\n".getBytes(StandardCharsets.US_ASCII);
 
     private final PipelineBuilder<HttpExchange> pipeline = Pipeline.builder();
@@ -441,7 +438,7 @@ public final class HttpServerBuilder
             {
                 Fatal.rethrowIfFatal(ex);
                 x.server.handlerErrors.incrementAndGet();
-                LOG.warn("stage {} failed on {}; answering 500", stageName, x, ex);
+                x.server.errors.warn("stage " + stageName + " failed on " + x, "answering 500", ex);
                 x.clearResponse();
                 x.serverResponse(500, RequestReader.INTERNAL);
                 return respond;

@@ -25,6 +25,7 @@ final class HttpServerCore
     final AtomicLong requestTimeouts = new AtomicLong();
     final AtomicLong continues = new AtomicLong();
     final AtomicLong handlerErrors = new AtomicLong();
+    final ErrorLog errors = new ErrorLog();
 
     /** Set once by the builder before the pipeline starts; read by the read path for submits. */
     Pipeline<HttpExchange> pipeline;

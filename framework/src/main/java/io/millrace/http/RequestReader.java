@@ -6,8 +6,6 @@ import io.millrace.memory.BufferDescriptor;
 import io.millrace.memory.SlabExhaustedException;
 import io.millrace.net.Connection;
 import io.millrace.worker.Fatal;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +31,6 @@ final class RequestReader
     /** The server answers this request itself (a parse error, 404, 503...): send it now. */
     static final int RESPOND = 2;
 
-    private static final Logger LOG = LoggerFactory.getLogger(RequestReader.class);
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NOT_FOUND = "not found\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NOT_ALLOWED = "method not allowed\n".getBytes(StandardCharsets.US_ASCII);
@@ -234,7 +231,7 @@ final class RequestReader
         {
             Fatal.rethrowIfFatal(ex);
             x.server.handlerErrors.incrementAndGet();
-            LOG.warn("body listener of route {} failed; answering 500", x.route.patternText(), ex);
+            x.server.errors.warn("body listener of route " + x.route.patternText() + " failed", "answering 500", ex);
             x.serverResponse(500, INTERNAL);
             x.closeAfter = true;
             return RESPOND;

@@ -51,6 +51,11 @@ public final class Connection
     long lastActivityNanos;
     long readDeadlineNanos;
     int slot = -1;
+    /**
+     * True from when the connection entered its worker's table until the transport gave its slot of
+     * the server's {@link ConnectionLimit} back on close; clearing it is what makes the release once-only.
+     */
+    boolean holdsSlot;
 
     Connection(final WorkerTransport owner, final SocketChannel channel, final long id, final SocketAddress remote)
     {

@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * Configures a {@link TcpServer}. Defaults: 127.0.0.1 on an ephemeral port, backlog 1024,
- * 10,000 connections, 64 KiB of unconsumed input and 256 KiB of queued output per connection, a
- * 60 s idle timeout, {@code TCP_NODELAY} on, the OS's socket buffer sizes, {@code SO_REUSEPORT} where
+ * 10,000 connections over all workers, 64 KiB of unconsumed input and 256 KiB of queued output per
+ * connection, a 60 s idle timeout, {@code TCP_NODELAY} on, the OS's socket buffer sizes, {@code SO_REUSEPORT} where
  * supported. Not thread-safe.
  */
 public final class TcpServerBuilder
@@ -52,8 +52,8 @@ public final class TcpServerBuilder
     }
 
     /**
-     * @param count the most open connections, split evenly over the workers; more are accepted and
-     *              closed at once, and counted as refused
+     * @param count the most connections open at once over all workers, however unevenly they land
+     *              on them; more are accepted, closed at once and counted in {@link TransportStats#refused()}
      * @return this builder
      */
     public TcpServerBuilder maxConnections(final int count)

@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  * and {@link #close()} and runs every handler callback. Other threads touch only
  * {@link #wakeup()}, {@link #stopIntake()} (a volatile flag) and, without {@code SO_REUSEPORT}, the
  * hand-off queue through which the accepting worker passes channels ({@link #handOff}). The
- * {@link Acceptor} brings channels in; the {@link ConnectionTable} holds the open ones.
+ * {@link Acceptor} brings channels in; the {@link ConnectionTable} holds the open ones; the
+ * server's {@link ConnectionLimit}, shared by all workers, admits them.
  */
 final class WorkerTransport implements WorkerIo
 {
@@ -39,7 +40,7 @@ final class WorkerTransport implements WorkerIo
     private final Acceptor acceptor;
     private final TransportCounters counters = new TransportCounters();
     private final Consumer<SelectionKey> onKey = this::onKey;
-    private final int maxConnections;
+    private final ConnectionLimit limit;
     private final ConnectionTable connections = new ConnectionTable();
     private long now;
     private long nextTimerNanos;
@@ -49,15 +50,15 @@ final class WorkerTransport implements WorkerIo
     private volatile boolean intakeStopped;
 
     WorkerTransport(final TcpServer server, final int workerIndex, final Thread thread, final BufferAllocator allocator,
-        final ServerSocketChannel listener, final int maxConnections) throws IOException
+        final ServerSocketChannel listener, final int handOffCapacity) throws IOException
     {
         this.server = server;
         this.workerIndex = workerIndex;
         this.thread = thread;
         this.allocator = allocator;
-        this.maxConnections = maxConnections;
+        this.limit = server.connectionLimit();
         this.selector = Selector.open();
-        this.acceptor = new Acceptor(this, server, selector, listener, maxConnections);
+        this.acceptor = new Acceptor(this, server, selector, listener, handOffCapacity);
         this.now = System.nanoTime();
     }
 
@@ -170,10 +171,14 @@ final class WorkerTransport implements WorkerIo
         return acceptor.handOff(channel);
     }
 
-    /** Takes {@code channel} as a connection of this worker, or refuses it when full or stopping. */
+    /**
+     * Takes {@code channel} as a connection of this worker, or refuses it when the server is at its
+     * connection limit or stopping. The slot taken here is the registration's until the connection
+     * enters the table, and the connection's from then on ({@link Connection#holdsSlot}).
+     */
     void register(final SocketChannel channel)
     {
-        if (connections.size() >= maxConnections || intakeStopped)
+        if (intakeStopped || !limit.tryAcquire())
         {
             counters.add(TransportCounters.REFUSED, 1);
             closeQuietly(channel);
@@ -190,7 +195,9 @@ final class WorkerTransport implements WorkerIo
         catch (final Throwable ex)
         {
             // Not in the table yet, so close(connection) would not see it: undo here what was taken,
-            // the socket and, once the connection was made, its two chains. Fatal errors too, first.
+            // the slot, the socket and, once the connection was made, its two chains. Fatal errors
+            // too, first.
+            limit.release();
             counters.add(TransportCounters.REFUSED, 1);
             closeQuietly(channel);
             final Throwable releaseFailure = connection != null ? connection.releaseAll() : null;
@@ -211,6 +218,7 @@ final class WorkerTransport implements WorkerIo
             return;
         }
         connections.add(connection);
+        connection.holdsSlot = true;
         connection.lastActivityNanos = now;
         counters.add(TransportCounters.ACCEPTED, 1);
         counters.add(TransportCounters.OPEN, 1);
@@ -317,6 +325,13 @@ final class WorkerTransport implements WorkerIo
         if (!c.isOpen())
         {
             return;
+        }
+        // The slot first, before anything below can fail: a connection closing is no longer one the
+        // limit must count, and clearing holdsSlot makes this the one release however close() is re-entered.
+        if (c.holdsSlot)
+        {
+            c.holdsSlot = false;
+            limit.release();
         }
         // Count before the peer can see the close, so that whoever reacts to it sees the counters.
         counters.add(TransportCounters.OPEN, -1);

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An Error (not only a RuntimeException) thrown by a handler callback is contained: that connection
- * closes and is counted, and the one worker goes on serving other connections.
+ * closes and is counted, and the one worker goes on serving other connections. The server admits one
+ * connection at a time, so serving the next also shows that the failed one gave its slot back.
  */
 @Timeout(60)
 class HandlerErrorContainmentTest
@@ -81,7 +82,7 @@ class HandlerErrorContainmentTest
         throws Exception
     {
         final FailingOnce handler = new FailingOnce(where, failure);
-        final SyncEchoServer echo = new SyncEchoServer(1, handler, b -> { });
+        final SyncEchoServer echo = new SyncEchoServer(1, handler, b -> b.maxConnections(1));
         try
         {
             try (Socket victim = connect(echo.port()))
@@ -121,12 +122,14 @@ class HandlerErrorContainmentTest
             awaitTrue(() -> echo.server.stats().open() == 0, "the second client's close was seen");
             assertEquals(1, echo.server.stats().handlerErrors());
             assertEquals(2, echo.server.stats().accepted());
+            assertEquals(0, echo.server.stats().refused(), "the failed connection's slot went back");
         }
         finally
         {
             final ShutdownReport report = echo.shutdown();
             assertTrue(report.clean(), "the worker stopped in time: " + report);
         }
+        assertEquals(0, echo.server.connectionsInUse(), "every slot went back, none twice");
         assertEquals(0, echo.chunksInUse(), "the failed connection's buffers were released");
         assertEquals(0, echo.leaks.leaksReported());
     }

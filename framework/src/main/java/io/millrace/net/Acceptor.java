@@ -190,14 +190,18 @@ final class Acceptor
         }
     }
 
-    /** Closes the channels handed over but not yet taken; later hand-offs are refused. */
+    /**
+     * Refuses the channels handed over but not yet taken (counted, and told why if the server has a
+     * refusal message, like any connection turned away while stopping); later hand-offs are refused
+     * by the accepting worker, which registers, and so refuses, them itself.
+     */
     void closePending()
     {
         pendingClosed = true;
         SocketChannel pending;
         while ((pending = handOffs.poll()) != null)
         {
-            WorkerTransport.closeQuietly(pending);
+            transport.refuse(pending);
         }
     }
 }

@@ -193,6 +193,12 @@ public final class TcpServer implements WorkerIoProvider
         return connectionLimit.inUse();
     }
 
+    /** A refusal for one worker, with its own view of the message. */
+    Refusal newRefusal()
+    {
+        return new Refusal(config.refusalMessage());
+    }
+
     int maxInboundBytes()
     {
         return config.maxInboundBytes();

@@ -7,8 +7,8 @@ package io.millrace.net;
  *
  * @param open                connections open now
  * @param accepted            connections accepted
- * @param refused             connections closed at once: over the server-wide connection limit, accepted while
- *                            stopping, or failing to register
+ * @param refused             connections closed at once (after the refusal message, if one is set): over the
+ *                            server-wide connection limit, accepted while stopping, or failing to register
  * @param closed              connections closed, for any reason
  * @param idleTimeouts        connections closed because nothing was read or written for the idle timeout
  * @param readTimeouts        connections closed because a read deadline passed (e.g. a slow request head)

@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * {@link #wakeup()}, {@link #stopIntake()} (a volatile flag) and, without {@code SO_REUSEPORT}, the
  * hand-off queue through which the accepting worker passes channels ({@link #handOff}). The
  * {@link Acceptor} brings channels in; the {@link ConnectionTable} holds the open ones; the
- * server's {@link ConnectionLimit}, shared by all workers, admits them.
+ * server's {@link ConnectionLimit}, shared by all workers, admits them; the {@link Refusal} turns
+ * away the rest.
  */
 final class WorkerTransport implements WorkerIo
 {
@@ -41,6 +42,7 @@ final class WorkerTransport implements WorkerIo
     private final TransportCounters counters = new TransportCounters();
     private final Consumer<SelectionKey> onKey = this::onKey;
     private final ConnectionLimit limit;
+    private final Refusal refusal;
     private final ConnectionTable connections = new ConnectionTable();
     private long now;
     private long nextTimerNanos;
@@ -57,6 +59,7 @@ final class WorkerTransport implements WorkerIo
         this.thread = thread;
         this.allocator = allocator;
         this.limit = server.connectionLimit();
+        this.refusal = server.newRefusal();
         this.selector = Selector.open();
         this.acceptor = new Acceptor(this, server, selector, listener, handOffCapacity);
         this.now = System.nanoTime();
@@ -180,8 +183,7 @@ final class WorkerTransport implements WorkerIo
     {
         if (intakeStopped || !limit.tryAcquire())
         {
-            counters.add(TransportCounters.REFUSED, 1);
-            closeQuietly(channel);
+            refuse(channel);
             return;
         }
         Connection connection = null;
@@ -196,7 +198,7 @@ final class WorkerTransport implements WorkerIo
         {
             // Not in the table yet, so close(connection) would not see it: undo here what was taken,
             // the slot, the socket and, once the connection was made, its two chains. Fatal errors
-            // too, first.
+            // too, first. A plain close, no refusal message: this socket just failed.
             limit.release();
             counters.add(TransportCounters.REFUSED, 1);
             closeQuietly(channel);
@@ -231,6 +233,14 @@ final class WorkerTransport implements WorkerIo
             Fatal.rethrowIfFatal(ex);
             handlerFailed(connection, "onOpen", ex);
         }
+    }
+
+    /** Turns {@code channel} away (over the limit, or stopping): counted, told why if configured, closed. */
+    void refuse(final SocketChannel channel)
+    {
+        // Count before the peer can see the close, so that whoever reacts to it sees the counters.
+        counters.add(TransportCounters.REFUSED, 1);
+        refusal.refuse(channel);
     }
 
     // ------------------------------------------------------------------ I/O events

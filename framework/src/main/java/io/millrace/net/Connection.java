@@ -19,7 +19,7 @@ import java.util.ArrayDeque;
  * {@code Placement.onWorker(r -> r.connection().workerIndex())}); the others throw. The exceptions are
  * {@link #id()}, {@link #workerIndex()} and {@link #remoteAddress()}, which never change. The
  * plain getters ({@link #isOpen()}, {@link #isWritable()}, {@link #inputEnded()},
- * {@link #pendingOutputBytes()}, {@link #attachment()}) do not check the thread, but what they
+ * {@link #isProcessing()}, {@link #pendingOutputBytes()}, {@link #attachment()}) do not check the thread, but what they
  * return is only meaningful on the owner. No field is shared, so nothing here takes a lock or a fence.
  *
  * <p>Buffers: bytes read land in {@link #inbound()}, a chain of pooled chunks that the handler
@@ -45,6 +45,8 @@ public final class Connection
     private boolean open = true;
     private boolean closeAfterFlush;
     private boolean inputEnded;
+    /** Set by the handler while a request of this connection is in the pipeline; the idle sweep skips it then. */
+    private boolean processing;
     private Object attachment;
     /** What this connection last added to the worker's pending-output gauge. */
     private long recordedPending;
@@ -263,7 +265,40 @@ public final class Connection
     }
 
     /**
-     * Closes once everything queued has been sent (at once if nothing is); stops reading now.
+     * Marks whether a request of this connection is being processed (in the pipeline). While it is,
+     * the idle timeout does not close the connection: a slow request is bounded by its own timeout,
+     * not by the silence on the socket meanwhile. When it ends, the idle clock restarts. A connection
+     * {@linkplain #closeAfterFlush() closing after flush} is not protected: it processes nothing
+     * more, and the idle timeout is what closes it when its peer stops reading.
+     *
+     * <p>One flag, not a count: with pipelined requests, keep it set until the last one in flight
+     * completes. A request that never completes keeps its connection from idling out, so bound
+     * requests with a timeout of their own.
+     *
+     * @param processing true while a request of this connection is in the pipeline
+     */
+    public void setProcessing(final boolean processing)
+    {
+        owner.checkThread("setProcessing()");
+        if (this.processing && !processing)
+        {
+            lastActivityNanos = owner.now();
+        }
+        this.processing = processing;
+    }
+
+    /**
+     * @return what {@link #setProcessing(boolean)} last set
+     */
+    public boolean isProcessing()
+    {
+        return processing;
+    }
+
+    /**
+     * Closes once everything queued has been sent (at once if nothing is); stops reading now. A peer
+     * that never reads what is queued cannot keep the connection: the idle timeout closes it once
+     * nothing has been written for that long, whatever {@link #setProcessing(boolean)} says.
      */
     public void closeAfterFlush()
     {
@@ -436,6 +471,12 @@ public final class Connection
     SocketChannel channel()
     {
         return channel;
+    }
+
+    /** @return true once {@link #closeAfterFlush()} was called: the connection only finishes sending */
+    boolean closing()
+    {
+        return closeAfterFlush;
     }
 
     @Override

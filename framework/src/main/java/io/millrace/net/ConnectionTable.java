@@ -56,8 +56,12 @@ final class ConnectionTable
     }
 
     /**
-     * Closes, through {@code transport}, every connection past its read deadline or idle for
-     * {@code idleTimeout}. Scans from the end, so the swap-removal of a closed connection moves only
+     * Closes, through {@code transport}, every connection past its read deadline, and every one idle
+     * for {@code idleTimeout} unless it is {@linkplain Connection#setProcessing processing} a request
+     * and not closing. The transport calls this once per sweep period (not per turn or per request),
+     * so the scan costs O(connections) per period and nothing per request.
+     *
+     * <p>Scans from the end, so the swap-removal of a closed connection moves only
      * an entry already looked at. A handler's {@code onClose} may close other connections too (a
      * proxy closes the peer of a closed connection), which can shrink the table below the scan: such
      * slots are skipped. Such a close may also move an entry already looked at back into the part
@@ -83,7 +87,7 @@ final class ConnectionTable
                 transport.close(c, TransportCounters.READ_TIMEOUTS);
                 closed++;
             }
-            else if (idleTimeout > 0 && now - c.lastActivityNanos >= idleTimeout)
+            else if (idleTimeout > 0 && (!c.isProcessing() || c.closing()) && now - c.lastActivityNanos >= idleTimeout)
             {
                 transport.close(c, TransportCounters.IDLE_TIMEOUTS);
                 closed++;

@@ -11,6 +11,7 @@ package io.millrace.net;
  *                            server-wide connection limit, accepted while stopping, or failing to register
  * @param closed              connections closed, for any reason
  * @param idleTimeouts        connections closed because nothing was read or written for the idle timeout
+ *                            while they were not processing a request (or while closing after flush)
  * @param readTimeouts        connections closed because a read deadline passed (e.g. a slow request head)
  * @param handlerErrors       connections closed because a handler callback threw
  * @param ioErrors            connections closed because a read or write failed (e.g. reset by the peer)

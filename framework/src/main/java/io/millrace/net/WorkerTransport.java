@@ -82,6 +82,7 @@ final class WorkerTransport implements WorkerIo
         }
         if (now - nextTimerNanos >= 0)
         {
+            // The one O(connections) scan, once per period whatever the traffic.
             nextTimerNanos = now + TIMER_PERIOD_NANOS;
             work += connections.expire(now, server.idleTimeoutNanos(), this);
         }

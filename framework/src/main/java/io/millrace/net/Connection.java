@@ -51,6 +51,7 @@ public final class Connection
     /** What this connection last added to the worker's pending-output gauge. */
     private long recordedPending;
     long lastActivityNanos;
+    /** When the read deadline passes (the transport's clock), or 0 when none is armed. */
     long readDeadlineNanos;
     int slot = -1;
     /**
@@ -246,8 +247,10 @@ public final class Connection
     }
 
     /**
-     * Arms a read deadline: if it passes before {@link #clearReadDeadline()}, the connection is
-     * closed and counted as a read timeout. For a request head that must arrive in time (slowloris).
+     * Arms a read deadline, replacing any armed before: if it passes before
+     * {@link #clearReadDeadline()}, the transport disarms it, counts a read timeout and calls
+     * {@link ConnectionHandler#onReadTimeout}, whose default closes the connection. For a request
+     * head that must arrive in time (slowloris). Checked every 50 ms, so it fires up to that late.
      *
      * @param timeoutNanos from now
      */

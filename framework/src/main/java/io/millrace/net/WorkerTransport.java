@@ -374,6 +374,32 @@ final class WorkerTransport implements WorkerIo
         }
     }
 
+    /**
+     * {@code c}'s read deadline passed: counts it, disarms the deadline and lets the handler decide;
+     * closes the connection if the handler left it open with nothing to end it.
+     */
+    void readTimedOut(final Connection c)
+    {
+        counters.add(TransportCounters.READ_TIMEOUTS, 1);
+        c.readDeadlineNanos = 0; // disarmed first, so the handler may arm a new one
+        try
+        {
+            server.handler().onReadTimeout(c);
+        }
+        catch (final Throwable ex)
+        {
+            Fatal.rethrowIfFatal(ex);
+            handlerFailed(c, "onReadTimeout", ex);
+            return;
+        }
+        if (c.isOpen() && !c.closing() && c.readDeadlineNanos == 0)
+        {
+            // Neither closed, nor closing after flush, nor given more time: with the idle timeout off
+            // or the connection marked processing, nothing else would ever end it.
+            close(c, 0);
+        }
+    }
+
     private void inputEnded(final Connection connection)
     {
         if (connection.inbound().readableBytes() > 0)

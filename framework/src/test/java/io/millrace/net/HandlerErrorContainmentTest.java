@@ -32,7 +32,8 @@ class HandlerErrorContainmentTest
 {
     enum Callback
     {
-        ON_OPEN("onOpen"), ON_READ("onRead"), ON_INPUT_ENDED("onInputEnded"), ON_CLOSE("onClose");
+        ON_OPEN("onOpen"), ON_READ("onRead"), ON_INPUT_ENDED("onInputEnded"), ON_READ_TIMEOUT("onReadTimeout"),
+        ON_CLOSE("onClose");
 
         final String method;
 
@@ -90,7 +91,7 @@ class HandlerErrorContainmentTest
                 final byte[] x = "x".getBytes(StandardCharsets.US_ASCII);
                 switch (where)
                 {
-                    case ON_OPEN -> assertClosedByServer(victim);
+                    case ON_OPEN, ON_READ_TIMEOUT -> assertClosedByServer(victim);
                     case ON_READ ->
                     {
                         victim.getOutputStream().write(x);
@@ -159,6 +160,10 @@ class HandlerErrorContainmentTest
         public void onOpen(final Connection connection)
         {
             super.onOpen(connection);
+            if (where == Callback.ON_READ_TIMEOUT && !failed.get())
+            {
+                connection.readDeadline(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50));
+            }
             maybeFail(Callback.ON_OPEN);
         }
 
@@ -174,6 +179,13 @@ class HandlerErrorContainmentTest
         {
             maybeFail(Callback.ON_INPUT_ENDED);
             super.onInputEnded(connection);
+        }
+
+        @Override
+        public void onReadTimeout(final Connection connection)
+        {
+            maybeFail(Callback.ON_READ_TIMEOUT);
+            super.onReadTimeout(connection);
         }
 
         @Override

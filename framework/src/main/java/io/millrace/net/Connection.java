@@ -252,12 +252,20 @@ public final class Connection
      * {@link ConnectionHandler#onReadTimeout}, whose default closes the connection. For a request
      * head that must arrive in time (slowloris). Checked every 50 ms, so it fires up to that late.
      *
-     * @param timeoutNanos from now
+     * @param timeoutNanos from now, at least 0
      */
     public void readDeadline(final long timeoutNanos)
     {
         owner.checkThread("readDeadline()");
-        readDeadlineNanos = Math.max(1, System.nanoTime() + timeoutNanos);
+        if (timeoutNanos < 0)
+        {
+            throw new IllegalArgumentException("readDeadline(" + timeoutNanos + "): the timeout must not be negative");
+        }
+        // 0 means "none armed", so a deadline that lands exactly on 0 moves by a nanosecond. (Not
+        // Math.max(1, ...): System.nanoTime() may be negative, and then that would push the deadline
+        // centuries away.)
+        final long deadline = System.nanoTime() + timeoutNanos;
+        readDeadlineNanos = deadline == 0 ? 1 : deadline;
     }
 
     /** Disarms the read deadline. */

@@ -63,6 +63,9 @@ final class WorkerTransport implements WorkerIo
         this.selector = Selector.open();
         this.acceptor = new Acceptor(this, server, selector, listener, handOffCapacity);
         this.now = System.nanoTime();
+        // Not 0: System.nanoTime() may be negative, and "now - 0 >= 0" would then hold off every
+        // timeout until the clock turned positive.
+        this.nextTimerNanos = now + TIMER_PERIOD_NANOS;
     }
 
     // ------------------------------------------------------------------ WorkerIo

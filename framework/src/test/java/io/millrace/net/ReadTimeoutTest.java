@@ -20,6 +20,7 @@ import static io.millrace.net.SyncEchoServer.awaitTrue;
 import static io.millrace.net.SyncEchoServer.connect;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -129,6 +130,30 @@ class ReadTimeoutTest
             assertEquals(3, handler.timeouts.get(), "two re-arms, then the close");
             assertTrue(lived >= 3 * DEADLINE_NANOS - TimeUnit.MILLISECONDS.toNanos(20), "lived three deadlines: " + lived / 1_000_000 + " ms");
             awaitTrue(() -> echo.server.stats().readTimeouts() == 3, "each counted: " + echo.server.stats());
+        }
+    }
+
+    @Test
+    void aNegativeDeadlineFailsFast() throws Exception
+    {
+        final AtomicInteger rejected = new AtomicInteger();
+        final SyncEchoServer.Handler handler = new SyncEchoServer.Handler()
+        {
+            @Override
+            public void onOpen(final Connection connection)
+            {
+                super.onOpen(connection);
+                final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> connection.readDeadline(-1));
+                if (ex.getMessage().contains("must not be negative"))
+                {
+                    rejected.incrementAndGet();
+                }
+            }
+        };
+        try (SyncEchoServer echo = new SyncEchoServer(1, handler, b -> { }))
+        {
+            SyncEchoServer.assertEchoes(echo.port(), "served");
+            assertEquals(1, rejected.get());
         }
     }
 

@@ -123,7 +123,10 @@ public final class TcpServerBuilder
     }
 
     /**
-     * @param timeout a connection with no bytes read or written for this long is closed; zero disables
+     * @param timeout a connection with no bytes read or written for this long is closed, unless it is
+     *                {@linkplain Connection#setProcessing processing} a request (and not closing after
+     *                flush); zero disables it, and then nothing closes a connection whose peer goes
+     *                silent or stops reading, one closing after flush included
      * @return this builder
      */
     public TcpServerBuilder idleTimeout(final Duration timeout)

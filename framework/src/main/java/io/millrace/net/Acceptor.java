@@ -65,16 +65,16 @@ final class Acceptor
      * @param server         the server, which picks the worker for an accepted channel
      * @param selector       the owner's selector, with which the listener registers
      * @param listener       this worker's listening socket, or null
-     * @param maxConnections the owner's connection limit, which sizes the hand-off queue
+     * @param handOffCapacity how many handed-over channels may wait; a full queue makes the accepting worker register the channel itself
      */
     Acceptor(final WorkerTransport transport, final TcpServer server, final Selector selector,
-        final ServerSocketChannel listener, final int maxConnections) throws IOException
+        final ServerSocketChannel listener, final int handOffCapacity) throws IOException
     {
         this.transport = transport;
         this.server = server;
         this.selector = selector;
         this.listener = listener;
-        this.handOffs = new ManyToOneConcurrentArrayQueue<>(Math.max(16, maxConnections));
+        this.handOffs = new ManyToOneConcurrentArrayQueue<>(Math.max(16, handOffCapacity));
         this.acceptCall = server.acceptCall();
         this.listenerKey = listener != null ? listener.register(selector, SelectionKey.OP_ACCEPT, listener) : null;
     }
@@ -190,14 +190,18 @@ final class Acceptor
         }
     }
 
-    /** Closes the channels handed over but not yet taken; later hand-offs are refused. */
+    /**
+     * Refuses the channels handed over but not yet taken (counted, and told why if the server has a
+     * refusal message, like any connection turned away while stopping); later hand-offs are refused
+     * by the accepting worker, which registers, and so refuses, them itself.
+     */
     void closePending()
     {
         pendingClosed = true;
         SocketChannel pending;
         while ((pending = handOffs.poll()) != null)
         {
-            WorkerTransport.closeQuietly(pending);
+            transport.refuse(pending);
         }
     }
 }

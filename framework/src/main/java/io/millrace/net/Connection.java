@@ -19,7 +19,7 @@ import java.util.ArrayDeque;
  * {@code Placement.onWorker(r -> r.connection().workerIndex())}); the others throw. The exceptions are
  * {@link #id()}, {@link #workerIndex()} and {@link #remoteAddress()}, which never change. The
  * plain getters ({@link #isOpen()}, {@link #isWritable()}, {@link #inputEnded()},
- * {@link #pendingOutputBytes()}, {@link #attachment()}) do not check the thread, but what they
+ * {@link #isProcessing()}, {@link #pendingOutputBytes()}, {@link #attachment()}) do not check the thread, but what they
  * return is only meaningful on the owner. No field is shared, so nothing here takes a lock or a fence.
  *
  * <p>Buffers: bytes read land in {@link #inbound()}, a chain of pooled chunks that the handler
@@ -45,12 +45,20 @@ public final class Connection
     private boolean open = true;
     private boolean closeAfterFlush;
     private boolean inputEnded;
+    /** Set by the handler while a request of this connection is in the pipeline; the idle sweep skips it then. */
+    private boolean processing;
     private Object attachment;
     /** What this connection last added to the worker's pending-output gauge. */
     private long recordedPending;
     long lastActivityNanos;
+    /** When the read deadline passes (the transport's clock), or 0 when none is armed. */
     long readDeadlineNanos;
     int slot = -1;
+    /**
+     * True from when the connection entered its worker's table until the transport gave its slot of
+     * the server's {@link ConnectionLimit} back on close; clearing it is what makes the release once-only.
+     */
+    boolean holdsSlot;
 
     Connection(final WorkerTransport owner, final SocketChannel channel, final long id, final SocketAddress remote)
     {
@@ -239,15 +247,25 @@ public final class Connection
     }
 
     /**
-     * Arms a read deadline: if it passes before {@link #clearReadDeadline()}, the connection is
-     * closed and counted as a read timeout. For a request head that must arrive in time (slowloris).
+     * Arms a read deadline, replacing any armed before: if it passes before
+     * {@link #clearReadDeadline()}, the transport disarms it, counts a read timeout and calls
+     * {@link ConnectionHandler#onReadTimeout}, whose default closes the connection. For a request
+     * head that must arrive in time (slowloris). Checked every 50 ms, so it fires up to that late.
      *
-     * @param timeoutNanos from now
+     * @param timeoutNanos from now, at least 0
      */
     public void readDeadline(final long timeoutNanos)
     {
         owner.checkThread("readDeadline()");
-        readDeadlineNanos = Math.max(1, System.nanoTime() + timeoutNanos);
+        if (timeoutNanos < 0)
+        {
+            throw new IllegalArgumentException("readDeadline(" + timeoutNanos + "): the timeout must not be negative");
+        }
+        // 0 means "none armed", so a deadline that lands exactly on 0 moves by a nanosecond. (Not
+        // Math.max(1, ...): System.nanoTime() may be negative, and then that would push the deadline
+        // centuries away.)
+        final long deadline = System.nanoTime() + timeoutNanos;
+        readDeadlineNanos = deadline == 0 ? 1 : deadline;
     }
 
     /** Disarms the read deadline. */
@@ -258,7 +276,40 @@ public final class Connection
     }
 
     /**
-     * Closes once everything queued has been sent (at once if nothing is); stops reading now.
+     * Marks whether a request of this connection is being processed (in the pipeline). While it is,
+     * the idle timeout does not close the connection: a slow request is bounded by its own timeout,
+     * not by the silence on the socket meanwhile. When it ends, the idle clock restarts. A connection
+     * {@linkplain #closeAfterFlush() closing after flush} is not protected: it processes nothing
+     * more, and the idle timeout is what closes it when its peer stops reading.
+     *
+     * <p>One flag, not a count: with pipelined requests, keep it set until the last one in flight
+     * completes. A request that never completes keeps its connection from idling out, so bound
+     * requests with a timeout of their own.
+     *
+     * @param processing true while a request of this connection is in the pipeline
+     */
+    public void setProcessing(final boolean processing)
+    {
+        owner.checkThread("setProcessing()");
+        if (this.processing && !processing)
+        {
+            lastActivityNanos = owner.now();
+        }
+        this.processing = processing;
+    }
+
+    /**
+     * @return what {@link #setProcessing(boolean)} last set
+     */
+    public boolean isProcessing()
+    {
+        return processing;
+    }
+
+    /**
+     * Closes once everything queued has been sent (at once if nothing is); stops reading now. A peer
+     * that never reads what is queued cannot keep the connection: the idle timeout closes it once
+     * nothing has been written for that long, whatever {@link #setProcessing(boolean)} says.
      */
     public void closeAfterFlush()
     {
@@ -431,6 +482,12 @@ public final class Connection
     SocketChannel channel()
     {
         return channel;
+    }
+
+    /** @return true once {@link #closeAfterFlush()} was called: the connection only finishes sending */
+    boolean closing()
+    {
+        return closeAfterFlush;
     }
 
     @Override

@@ -58,6 +58,22 @@ public interface ConnectionHandler
     }
 
     /**
+     * The connection's {@linkplain Connection#readDeadline(long) read deadline} passed. The
+     * transport has counted it in {@link TransportStats#readTimeouts()} and disarmed the deadline.
+     * Decide the connection's end here: {@link Connection#close()} (the default), or write a last
+     * answer and {@link Connection#closeAfterFlush()} (the HTTP layer sends 408 this way), or arm a
+     * new deadline to give it more time. If this returns with the connection open, not closing after
+     * flush and with no deadline armed, the transport closes it: a timed-out connection is never left
+     * with nothing watching it.
+     *
+     * @param connection the connection whose read deadline passed
+     */
+    default void onReadTimeout(final Connection connection)
+    {
+        connection.close();
+    }
+
+    /**
      * The connection closed, by either side or by a timeout. Its buffers are already released;
      * do not use it any more.
      *

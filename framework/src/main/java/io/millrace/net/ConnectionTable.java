@@ -56,39 +56,44 @@ final class ConnectionTable
     }
 
     /**
-     * Closes, through {@code transport}, every connection past its read deadline or idle for
-     * {@code idleTimeout}. Scans from the end, so the swap-removal of a closed connection moves only
-     * an entry already looked at. A handler's {@code onClose} may close other connections too (a
-     * proxy closes the peer of a closed connection), which can shrink the table below the scan: such
-     * slots are skipped. Such a close may also move an entry already looked at back into the part
-     * still to scan; looking at it twice is harmless.
+     * Hands every connection past its read deadline to {@code transport} (which asks the handler),
+     * and closes through it every connection idle for {@code idleTimeout}, unless it is
+     * {@linkplain Connection#setProcessing processing} a request and not closing. The transport calls
+     * this once per sweep period (not per turn or per request), so the scan costs O(connections) per
+     * period and nothing per request.
+     *
+     * <p>Scans from the end, so the swap-removal of a closed connection moves only an entry already
+     * looked at. A handler's {@code onClose} or {@code onReadTimeout} may close other connections too
+     * (a proxy closes the peer of a closed connection), which can shrink the table below the scan:
+     * such slots are skipped. Such a close may also move an entry already looked at back into the part
+     * still to scan; looking at it twice is harmless (its deadline was disarmed when it fired).
      *
      * @param now         the transport's clock
      * @param idleTimeout idle limit in nanoseconds, or 0 for none
-     * @param transport   the owner, which closes and counts
-     * @return connections closed
+     * @param transport   the owner, which closes, counts and calls the handler
+     * @return connections that timed out
      */
     int expire(final long now, final long idleTimeout, final WorkerTransport transport)
     {
-        int closed = 0;
+        int expired = 0;
         for (int i = count - 1; i >= 0; i--)
         {
             if (i >= count)
             {
-                continue; // emptied by a close that an onClose made during this sweep
+                continue; // emptied by a close that a callback made during this sweep
             }
             final Connection c = connections[i];
             if (c.readDeadlineNanos != 0 && now - c.readDeadlineNanos >= 0)
             {
-                transport.close(c, TransportCounters.READ_TIMEOUTS);
-                closed++;
+                transport.readTimedOut(c);
+                expired++;
             }
-            else if (idleTimeout > 0 && now - c.lastActivityNanos >= idleTimeout)
+            else if (idleTimeout > 0 && (!c.isProcessing() || c.closing()) && now - c.lastActivityNanos >= idleTimeout)
             {
                 transport.close(c, TransportCounters.IDLE_TIMEOUTS);
-                closed++;
+                expired++;
             }
         }
-        return closed;
+        return expired;
     }
 }

@@ -34,6 +34,7 @@ public final class TcpServer implements WorkerIoProvider
 {
     private final TcpServerBuilder config;
     private final AtomicLong connectionIds = new AtomicLong();
+    private final ConnectionLimit connectionLimit;
     private volatile WorkerTransport[] transports;
     private volatile InetSocketAddress localAddress;
     private volatile boolean reusePort;
@@ -41,6 +42,7 @@ public final class TcpServer implements WorkerIoProvider
     TcpServer(final TcpServerBuilder config)
     {
         this.config = config;
+        this.connectionLimit = new ConnectionLimit(config.maxConnections());
     }
 
     /**
@@ -63,7 +65,9 @@ public final class TcpServer implements WorkerIoProvider
         final boolean useReusePort = config.reusePort() && supportsReusePort();
         final ServerSocketChannel[] listeners = new ServerSocketChannel[workers];
         final WorkerTransport[] opened = new WorkerTransport[workers];
-        final int perWorker = Math.max(1, (config.maxConnections() + workers - 1) / workers);
+        // The limit is global (connectionLimit); a worker's share only sizes its hand-off queue,
+        // and a full queue is not a refusal: the accepting worker then registers the channel itself.
+        final int handOffCapacity = Math.max(1, (config.maxConnections() + workers - 1) / workers);
         try
         {
             InetSocketAddress bound = config.address();
@@ -83,7 +87,7 @@ public final class TcpServer implements WorkerIoProvider
             }
             for (int i = 0; i < workers; i++)
             {
-                opened[i] = new WorkerTransport(this, i, workerThreads[i], allocators[i], listeners[i], perWorker);
+                opened[i] = new WorkerTransport(this, i, workerThreads[i], allocators[i], listeners[i], handOffCapacity);
             }
             localAddress = bound;
         }
@@ -176,6 +180,23 @@ public final class TcpServer implements WorkerIoProvider
     long nextConnectionId()
     {
         return connectionIds.incrementAndGet();
+    }
+
+    ConnectionLimit connectionLimit()
+    {
+        return connectionLimit;
+    }
+
+    /** For tests: connection slots taken now, over all workers; 0 once every connection closed. */
+    int connectionsInUse()
+    {
+        return connectionLimit.inUse();
+    }
+
+    /** A refusal for one worker, with its own view of the message. */
+    Refusal newRefusal()
+    {
+        return new Refusal(config.refusalMessage());
     }
 
     int maxInboundBytes()

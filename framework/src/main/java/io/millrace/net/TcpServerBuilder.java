@@ -1,18 +1,22 @@
 package io.millrace.net;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * Configures a {@link TcpServer}. Defaults: 127.0.0.1 on an ephemeral port, backlog 1024,
- * 10,000 connections, 64 KiB of unconsumed input and 256 KiB of queued output per connection, a
- * 60 s idle timeout, {@code TCP_NODELAY} on, the OS's socket buffer sizes, {@code SO_REUSEPORT} where
- * supported. Not thread-safe.
+ * 10,000 connections over all workers, refused ones closed with no message, 64 KiB of unconsumed
+ * input and 256 KiB of queued output per connection, a 60 s idle timeout, {@code TCP_NODELAY} on,
+ * the OS's socket buffer sizes, {@code SO_REUSEPORT} where supported. Not thread-safe.
  */
 public final class TcpServerBuilder
 {
+    /** The longest {@link #refusalMessage(byte[])}: a refusal is one write that must fit a fresh socket's send buffer. */
+    static final int MAX_REFUSAL_MESSAGE_BYTES = 4096;
+
     private final ConnectionHandler handler;
     private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
     private int backlog = 1024;
@@ -24,6 +28,7 @@ public final class TcpServerBuilder
     private int receiveBufferSize;
     private int sendBufferSize;
     private boolean reusePort = true;
+    private ByteBuffer refusalMessage;
     private Acceptor.AcceptCall acceptCall = ServerSocketChannel::accept;
 
     TcpServerBuilder(final ConnectionHandler handler)
@@ -52,13 +57,44 @@ public final class TcpServerBuilder
     }
 
     /**
-     * @param count the most open connections, split evenly over the workers; more are accepted and
-     *              closed at once, and counted as refused
+     * @param count the most connections open at once over all workers, however unevenly they land
+     *              on them; more are accepted and refused at once (see {@link #refusalMessage(byte[])})
+     *              and counted in {@link TransportStats#refused()}
      * @return this builder
      */
     public TcpServerBuilder maxConnections(final int count)
     {
         maxConnections = positive("maxConnections", count);
+        return this;
+    }
+
+    /**
+     * What a refused connection (over {@link #maxConnections(int)}, or accepted while the server
+     * stops) is told before it is closed: the HTTP layer passes a 503 response with
+     * {@code Connection: close}. The transport writes it with one non-blocking write (best effort:
+     * never a wait, never a queue), shuts its output down, drops what the peer already sent and
+     * closes, so the peer reads the message and then end of stream rather than a reset. Without a
+     * message (the default) a refused connection is closed at once.
+     *
+     * @param bytes the message, copied; at most 4096 bytes, so that one write of it fits a fresh
+     *              socket's send buffer; empty for none
+     * @return this builder
+     */
+    public TcpServerBuilder refusalMessage(final byte[] bytes)
+    {
+        Objects.requireNonNull(bytes, "refusalMessage(null): pass an empty array for no message");
+        if (bytes.length > MAX_REFUSAL_MESSAGE_BYTES)
+        {
+            throw new IllegalArgumentException("refusalMessage is " + bytes.length + " bytes; at most " +
+                MAX_REFUSAL_MESSAGE_BYTES + " are sent in the one write a refusal gets, so keep it short (a status line and a few headers)");
+        }
+        if (bytes.length == 0)
+        {
+            refusalMessage = null;
+            return this;
+        }
+        // Direct, so each refusal writes it without the JDK copying it to a temporary direct buffer.
+        refusalMessage = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip().asReadOnlyBuffer();
         return this;
     }
 
@@ -87,7 +123,10 @@ public final class TcpServerBuilder
     }
 
     /**
-     * @param timeout a connection with no bytes read or written for this long is closed; zero disables
+     * @param timeout a connection with no bytes read or written for this long is closed, unless it is
+     *                {@linkplain Connection#setProcessing processing} a request (and not closing after
+     *                flush); zero disables it, and then nothing closes a connection whose peer goes
+     *                silent or stops reading, one closing after flush included
      * @return this builder
      */
     public TcpServerBuilder idleTimeout(final Duration timeout)
@@ -221,6 +260,12 @@ public final class TcpServerBuilder
     Acceptor.AcceptCall acceptCall()
     {
         return acceptCall;
+    }
+
+    /** The refusal message, read-only, for each worker to duplicate; null for none. */
+    ByteBuffer refusalMessage()
+    {
+        return refusalMessage;
     }
 
     private static int positive(final String what, final int value)

@@ -7,10 +7,13 @@ package io.millrace.net;
  *
  * @param open                connections open now
  * @param accepted            connections accepted
- * @param refused             connections closed at once: over the connection limit, after intake stopped, or failing to register
+ * @param refused             connections closed at once (after the refusal message, if one is set): over the
+ *                            server-wide connection limit, accepted while stopping, or failing to register
  * @param closed              connections closed, for any reason
  * @param idleTimeouts        connections closed because nothing was read or written for the idle timeout
- * @param readTimeouts        connections closed because a read deadline passed (e.g. a slow request head)
+ *                            while they were not processing a request (or while closing after flush)
+ * @param readTimeouts        read deadlines that passed (e.g. a slow request head); each was handed to
+ *                            {@link ConnectionHandler#onReadTimeout}, which closes by default
  * @param handlerErrors       connections closed because a handler callback threw
  * @param ioErrors            connections closed because a read or write failed (e.g. reset by the peer)
  * @param acceptErrors        times accepting failed (e.g. "Too many open files"); each pauses that

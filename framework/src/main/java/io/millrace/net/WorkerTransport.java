@@ -24,7 +24,9 @@ import java.util.function.Consumer;
  * and {@link #close()} and runs every handler callback. Other threads touch only
  * {@link #wakeup()}, {@link #stopIntake()} (a volatile flag) and, without {@code SO_REUSEPORT}, the
  * hand-off queue through which the accepting worker passes channels ({@link #handOff}). The
- * {@link Acceptor} brings channels in; the {@link ConnectionTable} holds the open ones.
+ * {@link Acceptor} brings channels in; the {@link ConnectionTable} holds the open ones; the
+ * server's {@link ConnectionLimit}, shared by all workers, admits them; the {@link Refusal} turns
+ * away the rest.
  */
 final class WorkerTransport implements WorkerIo
 {
@@ -39,7 +41,8 @@ final class WorkerTransport implements WorkerIo
     private final Acceptor acceptor;
     private final TransportCounters counters = new TransportCounters();
     private final Consumer<SelectionKey> onKey = this::onKey;
-    private final int maxConnections;
+    private final ConnectionLimit limit;
+    private final Refusal refusal;
     private final ConnectionTable connections = new ConnectionTable();
     private long now;
     private long nextTimerNanos;
@@ -49,16 +52,20 @@ final class WorkerTransport implements WorkerIo
     private volatile boolean intakeStopped;
 
     WorkerTransport(final TcpServer server, final int workerIndex, final Thread thread, final BufferAllocator allocator,
-        final ServerSocketChannel listener, final int maxConnections) throws IOException
+        final ServerSocketChannel listener, final int handOffCapacity) throws IOException
     {
         this.server = server;
         this.workerIndex = workerIndex;
         this.thread = thread;
         this.allocator = allocator;
-        this.maxConnections = maxConnections;
+        this.limit = server.connectionLimit();
+        this.refusal = server.newRefusal();
         this.selector = Selector.open();
-        this.acceptor = new Acceptor(this, server, selector, listener, maxConnections);
+        this.acceptor = new Acceptor(this, server, selector, listener, handOffCapacity);
         this.now = System.nanoTime();
+        // Not 0: System.nanoTime() may be negative, and "now - 0 >= 0" would then hold off every
+        // timeout until the clock turned positive.
+        this.nextTimerNanos = now + TIMER_PERIOD_NANOS;
     }
 
     // ------------------------------------------------------------------ WorkerIo
@@ -78,6 +85,7 @@ final class WorkerTransport implements WorkerIo
         }
         if (now - nextTimerNanos >= 0)
         {
+            // The one O(connections) scan, once per period whatever the traffic.
             nextTimerNanos = now + TIMER_PERIOD_NANOS;
             work += connections.expire(now, server.idleTimeoutNanos(), this);
         }
@@ -170,13 +178,16 @@ final class WorkerTransport implements WorkerIo
         return acceptor.handOff(channel);
     }
 
-    /** Takes {@code channel} as a connection of this worker, or refuses it when full or stopping. */
+    /**
+     * Takes {@code channel} as a connection of this worker, or refuses it when the server is at its
+     * connection limit or stopping. The slot taken here is the registration's until the connection
+     * enters the table, and the connection's from then on ({@link Connection#holdsSlot}).
+     */
     void register(final SocketChannel channel)
     {
-        if (connections.size() >= maxConnections || intakeStopped)
+        if (intakeStopped || !limit.tryAcquire())
         {
-            counters.add(TransportCounters.REFUSED, 1);
-            closeQuietly(channel);
+            refuse(channel);
             return;
         }
         Connection connection = null;
@@ -190,7 +201,9 @@ final class WorkerTransport implements WorkerIo
         catch (final Throwable ex)
         {
             // Not in the table yet, so close(connection) would not see it: undo here what was taken,
-            // the socket and, once the connection was made, its two chains. Fatal errors too, first.
+            // the slot, the socket and, once the connection was made, its two chains. Fatal errors
+            // too, first. A plain close, no refusal message: this socket just failed.
+            limit.release();
             counters.add(TransportCounters.REFUSED, 1);
             closeQuietly(channel);
             final Throwable releaseFailure = connection != null ? connection.releaseAll() : null;
@@ -211,6 +224,7 @@ final class WorkerTransport implements WorkerIo
             return;
         }
         connections.add(connection);
+        connection.holdsSlot = true;
         connection.lastActivityNanos = now;
         counters.add(TransportCounters.ACCEPTED, 1);
         counters.add(TransportCounters.OPEN, 1);
@@ -223,6 +237,14 @@ final class WorkerTransport implements WorkerIo
             Fatal.rethrowIfFatal(ex);
             handlerFailed(connection, "onOpen", ex);
         }
+    }
+
+    /** Turns {@code channel} away (over the limit, or stopping): counted, told why if configured, closed. */
+    void refuse(final SocketChannel channel)
+    {
+        // Count before the peer can see the close, so that whoever reacts to it sees the counters.
+        counters.add(TransportCounters.REFUSED, 1);
+        refusal.refuse(channel);
     }
 
     // ------------------------------------------------------------------ I/O events
@@ -318,6 +340,13 @@ final class WorkerTransport implements WorkerIo
         {
             return;
         }
+        // The slot first, before anything below can fail: a connection closing is no longer one the
+        // limit must count, and clearing holdsSlot makes this the one release however close() is re-entered.
+        if (c.holdsSlot)
+        {
+            c.holdsSlot = false;
+            limit.release();
+        }
         // Count before the peer can see the close, so that whoever reacts to it sees the counters.
         counters.add(TransportCounters.OPEN, -1);
         counters.add(TransportCounters.CLOSED, 1);
@@ -345,6 +374,32 @@ final class WorkerTransport implements WorkerIo
             Fatal.rethrowIfFatal(ex);
             counters.add(TransportCounters.HANDLER_ERRORS, 1);
             logFailure("onClose of " + c + " threw", ex);
+        }
+    }
+
+    /**
+     * {@code c}'s read deadline passed: counts it, disarms the deadline and lets the handler decide;
+     * closes the connection if the handler left it open with nothing to end it.
+     */
+    void readTimedOut(final Connection c)
+    {
+        counters.add(TransportCounters.READ_TIMEOUTS, 1);
+        c.readDeadlineNanos = 0; // disarmed first, so the handler may arm a new one
+        try
+        {
+            server.handler().onReadTimeout(c);
+        }
+        catch (final Throwable ex)
+        {
+            Fatal.rethrowIfFatal(ex);
+            handlerFailed(c, "onReadTimeout", ex);
+            return;
+        }
+        if (c.isOpen() && !c.closing() && c.readDeadlineNanos == 0)
+        {
+            // Neither closed, nor closing after flush, nor given more time: with the idle timeout off
+            // or the connection marked processing, nothing else would ever end it.
+            close(c, 0);
         }
     }
 

@@ -24,14 +24,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An Error (not only a RuntimeException) thrown by a handler callback is contained: that connection
- * closes and is counted, and the one worker goes on serving other connections.
+ * closes and is counted, and the one worker goes on serving other connections. The server admits one
+ * connection at a time, so serving the next also shows that the failed one gave its slot back.
  */
 @Timeout(60)
 class HandlerErrorContainmentTest
 {
     enum Callback
     {
-        ON_OPEN("onOpen"), ON_READ("onRead"), ON_INPUT_ENDED("onInputEnded"), ON_CLOSE("onClose");
+        ON_OPEN("onOpen"), ON_READ("onRead"), ON_INPUT_ENDED("onInputEnded"), ON_READ_TIMEOUT("onReadTimeout"),
+        ON_CLOSE("onClose");
 
         final String method;
 
@@ -81,7 +83,7 @@ class HandlerErrorContainmentTest
         throws Exception
     {
         final FailingOnce handler = new FailingOnce(where, failure);
-        final SyncEchoServer echo = new SyncEchoServer(1, handler, b -> { });
+        final SyncEchoServer echo = new SyncEchoServer(1, handler, b -> b.maxConnections(1));
         try
         {
             try (Socket victim = connect(echo.port()))
@@ -89,7 +91,7 @@ class HandlerErrorContainmentTest
                 final byte[] x = "x".getBytes(StandardCharsets.US_ASCII);
                 switch (where)
                 {
-                    case ON_OPEN -> assertClosedByServer(victim);
+                    case ON_OPEN, ON_READ_TIMEOUT -> assertClosedByServer(victim);
                     case ON_READ ->
                     {
                         victim.getOutputStream().write(x);
@@ -121,12 +123,14 @@ class HandlerErrorContainmentTest
             awaitTrue(() -> echo.server.stats().open() == 0, "the second client's close was seen");
             assertEquals(1, echo.server.stats().handlerErrors());
             assertEquals(2, echo.server.stats().accepted());
+            assertEquals(0, echo.server.stats().refused(), "the failed connection's slot went back");
         }
         finally
         {
             final ShutdownReport report = echo.shutdown();
             assertTrue(report.clean(), "the worker stopped in time: " + report);
         }
+        assertEquals(0, echo.server.connectionsInUse(), "every slot went back, none twice");
         assertEquals(0, echo.chunksInUse(), "the failed connection's buffers were released");
         assertEquals(0, echo.leaks.leaksReported());
     }
@@ -156,6 +160,10 @@ class HandlerErrorContainmentTest
         public void onOpen(final Connection connection)
         {
             super.onOpen(connection);
+            if (where == Callback.ON_READ_TIMEOUT && !failed.get())
+            {
+                connection.readDeadline(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50));
+            }
             maybeFail(Callback.ON_OPEN);
         }
 
@@ -171,6 +179,13 @@ class HandlerErrorContainmentTest
         {
             maybeFail(Callback.ON_INPUT_ENDED);
             super.onInputEnded(connection);
+        }
+
+        @Override
+        public void onReadTimeout(final Connection connection)
+        {
+            maybeFail(Callback.ON_READ_TIMEOUT);
+            super.onReadTimeout(connection);
         }
 
         @Override

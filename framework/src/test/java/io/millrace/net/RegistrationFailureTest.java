@@ -21,7 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A connection whose registration with the selector fails gives back what it took and is refused. */
+/**
+ * A connection whose registration with the selector fails gives back what it took, its slot of the
+ * connection limit included, and is refused.
+ */
 @Timeout(60)
 class RegistrationFailureTest
 {
@@ -38,7 +41,8 @@ class RegistrationFailureTest
             return real != null && first.compareAndSet(true, false) ? new ClosesBeforeRegistration(real) : real;
         };
         final SyncEchoServer.Handler handler = new SyncEchoServer.Handler();
-        final SyncEchoServer echo = new SyncEchoServer(1, handler, b -> b.acceptCall(accept));
+        // One connection at a time: the next is served only if the failed one gave its slot back.
+        final SyncEchoServer echo = new SyncEchoServer(1, handler, b -> b.acceptCall(accept).maxConnections(1));
         try
         {
             try (Socket refused = connect(echo.port()))
@@ -60,6 +64,8 @@ class RegistrationFailureTest
         assertEquals(0, echo.chunksInUse());
         assertEquals(0, echo.leaks.leaksReported());
         assertEquals(1, echo.server.stats().accepted(), "only the served connection counts as accepted");
+        assertEquals(1, echo.server.stats().refused(), "the next connection was not refused: the slot went back");
+        assertEquals(0, echo.server.connectionsInUse(), "every slot went back, none twice");
     }
 
     /**

@@ -163,10 +163,22 @@ public final class CachedFile implements FileRegionOwner
         closeIfUnused();
     }
 
-    /** A region or a result now holds the entry. */
-    void retain()
+    /**
+     * Adds a holder: call once for each region lent out of this entry, before handing the entry to
+     * {@code Connection.sendFile} as the region's owner, whose {@link #regionSent()} gives the hold
+     * back. {@link StaticFileHandler} does this for you through {@link StaticFileResult}. Owner thread only.
+     *
+     * @return this entry
+     * @throws IllegalStateException for a negative entry, which has no channel to lend
+     */
+    public CachedFile retain()
     {
+        if (channel == null)
+        {
+            throw new IllegalStateException("a " + status + " entry has no file to send: " + this);
+        }
         holders++;
+        return this;
     }
 
     void enterCache()

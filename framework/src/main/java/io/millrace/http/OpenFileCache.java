@@ -102,9 +102,10 @@ public final class OpenFileCache
 
     /**
      * Finds or makes the entry for a raw request path (see {@link StaticFiles#resolve}). Allocates
-     * nothing when the entry is cached and still valid. The entry is good until the owner's next
-     * lookup, which may evict it; to keep it longer (a response sent later), a caller in this package
-     * retains it, as {@link StaticFileHandler} does through {@link StaticFileResult}.
+     * nothing when the entry is cached and still valid. The entry's channel is only sure to stay
+     * open until this thread's next lookup, which may evict it: to send from it, {@link
+     * CachedFile#retain()} it and pass it as the region's owner to {@code Connection.sendFile}, as
+     * {@link StaticFileHandler} does through {@link StaticFileResult}.
      *
      * @param rawPath the path after the static prefix, still percent-encoded, without the query
      * @return the entry; see {@link CachedFile#status()}

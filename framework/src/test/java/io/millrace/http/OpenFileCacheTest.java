@@ -154,6 +154,7 @@ class OpenFileCacheTest
         final CachedFile missing = cache.lookup("new.txt");
         assertEquals(404, missing.status());
         assertNull(missing.channel());
+        assertThrows(IllegalStateException.class, missing::retain, "nothing to lend");
         assertSame(missing, cache.lookup("new.txt"));
         assertEquals(1, cache.misses());
         Files.writeString(root.resolve("new.txt"), "new");

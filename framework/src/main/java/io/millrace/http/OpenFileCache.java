@@ -123,7 +123,9 @@ public final class OpenFileCache
             {
                 return BAD_REQUEST; // StaticFiles refuses it too; keeps keys one byte per char
             }
-            h = (h ^ c) * 0x0100_0193; // FNV-1a, seeded per cache so that colliding paths cannot be precomputed
+            // FNV-1a from a per-cache random basis: colliding paths are harder to prepare, and a chain
+            // can never be longer than the bounded number of entries anyway.
+            h = (h ^ c) * 0x0100_0193;
         }
         h ^= h >>> 16;
         final long now = clock.getAsLong();

@@ -28,6 +28,15 @@ import java.util.Locale;
  * a dangling link, a directory or anything else that is not a regular file is 404; an unreadable
  * file is 403.
  *
+ * <p>Hidden files: unless {@code allowDotfiles} is on, a path with a segment that starts with
+ * {@code .} ({@code .git/config}, {@code .env}, {@code a/.hidden/b}) is 404, and so is a file whose
+ * real path under the root has such a segment (a link {@code config -> .env}). 404 rather than 403
+ * because a 403 would confirm that the hidden file exists, which is exactly what a scanner probing
+ * for {@code .git} or {@code .env} wants to learn; the request is refused before the file system is
+ * asked, so the answer is the same whether or not the file exists. nginx users get the same from the
+ * usual {@code location ~ /\. { return 404; }}. The {@code .} and {@code ..} segments stay 400 (they
+ * are traversal, not names), and a malformed path is 400 even if it also has a hidden segment.
+ *
  * <p>{@link Resolution#file()} is the real path (no links left in it) at the time of the call;
  * if the tree can change under the server, open it with {@code LinkOption.NOFOLLOW_LINKS}. Thread-safe.
  */
@@ -48,13 +57,28 @@ public final class StaticFiles
     private static final Resolution NOT_FOUND = new Resolution(404, null);
 
     private final Path root;
+    private final boolean allowDotfiles;
 
     /**
+     * Serves {@code root} with hidden files refused (404).
+     *
      * @param root the directory to serve; symbolic links in it are resolved once, here
      * @throws IllegalArgumentException if it is not an existing directory
      */
     public StaticFiles(final Path root)
     {
+        this(root, false);
+    }
+
+    /**
+     * @param root          the directory to serve; symbolic links in it are resolved once, here
+     * @param allowDotfiles whether to serve names that start with {@code .}; off by default because
+     *                      a served tree is often a checkout with {@code .git} or {@code .env} in it
+     * @throws IllegalArgumentException if it is not an existing directory
+     */
+    public StaticFiles(final Path root, final boolean allowDotfiles)
+    {
+        this.allowDotfiles = allowDotfiles;
         final Path real;
         try
         {
@@ -81,6 +105,14 @@ public final class StaticFiles
     }
 
     /**
+     * @return whether names that start with {@code .} are served
+     */
+    public boolean allowsDotfiles()
+    {
+        return allowDotfiles;
+    }
+
+    /**
      * @param pathAfterPrefix the raw request path after {@code /files/}, without the query
      * @return the file to serve, or the status to refuse with
      */
@@ -95,12 +127,14 @@ public final class StaticFiles
         final boolean directory = decoded.isEmpty() || decoded.endsWith("/");
         final String[] segments = decoded.isEmpty() ? new String[0]
             : (directory ? decoded.substring(0, decoded.length() - 1) : decoded).split("/", -1);
+        boolean hidden = false;
         for (final String segment : segments)
         {
             if (segment.isEmpty() || segment.equals(".") || segment.equals(".."))
             {
                 return BAD_REQUEST;
             }
+            hidden |= segment.charAt(0) == '.';
             try
             {
                 candidate = candidate.resolve(segment);
@@ -116,7 +150,8 @@ public final class StaticFiles
         {
             return BAD_REQUEST;
         }
-        if (directory)
+        // After the loop, so that a malformed path is 400 whatever segment comes first.
+        if (directory || hidden && !allowDotfiles)
         {
             return NOT_FOUND;
         }
@@ -146,11 +181,27 @@ public final class StaticFiles
         {
             return FORBIDDEN;
         }
+        if (!allowDotfiles && hasHiddenName(root.relativize(real)))
+        {
+            return NOT_FOUND;
+        }
         if (!Files.isRegularFile(real))
         {
             return NOT_FOUND;
         }
         return Files.isReadable(real) ? new Resolution(200, real) : FORBIDDEN;
+    }
+
+    private static boolean hasHiddenName(final Path relative)
+    {
+        for (final Path name : relative)
+        {
+            if (name.toString().startsWith("."))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -120,6 +120,12 @@ public final class BufferAllocator implements Sweepable
         if (source.isFileRegion())
         {
             d.bindFile(source.file, start, length, ++serial);
+            if (source.regionOwner != null || source.parent != null)
+            {
+                // The owner may close the file once the source is released: hold the source until the slice is.
+                final BufferDescriptor holder = source.parent != null ? source.parent : source;
+                d.parent = holder.retain();
+            }
         }
         else
         {
@@ -153,6 +159,24 @@ public final class BufferAllocator implements Sweepable
      */
     public BufferDescriptor fileRegion(final FileChannel file, final long position, final long count)
     {
+        return fileRegion(file, position, count, null);
+    }
+
+    /**
+     * Like {@link #fileRegion(FileChannel, long, long)}, and tells {@code owner} when the region no
+     * longer needs the file: {@link FileRegionOwner#regionSent()} runs once, after the last release
+     * of the descriptor (slices of it count as holders), so the owner can keep one channel open for
+     * many regions and close it when the last is done.
+     *
+     * @param file     an open channel readable from {@code position}
+     * @param position where the region starts in the file
+     * @param count    bytes in the region
+     * @param owner    told once when the region is released; null for none
+     * @return a descriptor with a reference count of 1
+     */
+    public BufferDescriptor fileRegion(final FileChannel file, final long position, final long count,
+        final FileRegionOwner owner)
+    {
         checkOwner("fileRegion()");
         Objects.requireNonNull(file, "file");
         if (position < 0 || count < 0)
@@ -161,6 +185,7 @@ public final class BufferAllocator implements Sweepable
         }
         final BufferDescriptor d = descriptors.acquire();
         d.bindFile(file, position, count, ++serial);
+        d.regionOwner = owner;
         d.leak = leaks.track(d);
         return d;
     }

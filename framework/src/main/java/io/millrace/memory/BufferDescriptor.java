@@ -30,6 +30,10 @@ public final class BufferDescriptor extends RefCounted
 
     Chunk chunk;
     FileChannel file;
+    /** For a file region: told once, after the last release, that the file is no longer used; or null. */
+    FileRegionOwner regionOwner;
+    /** For a slice of an owned file region: the region it keeps from being released first; or null. */
+    BufferDescriptor parent;
     private ByteBuffer view;
     private int viewSlot = -1;
     private long offset;
@@ -327,6 +331,10 @@ public final class BufferDescriptor extends RefCounted
             viewSlot = -1;
             c.release();
         }
+        final FileRegionOwner regionDone = regionOwner;
+        final BufferDescriptor held = parent;
+        regionOwner = null;
+        parent = null;
         file = null;
         offset = 0;
         length = 0;
@@ -335,6 +343,15 @@ public final class BufferDescriptor extends RefCounted
         next = null;
         linked = false;
         home.recycle(this);
+        // Last, once this descriptor is back in its pool: the owner may close the file now.
+        if (held != null)
+        {
+            held.release();
+        }
+        if (regionDone != null)
+        {
+            regionDone.regionSent();
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.millrace.net;
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.BufferChain;
 import io.millrace.memory.BufferDescriptor;
+import io.millrace.memory.FileRegionOwner;
 
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -10,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.Objects;
 
 /**
  * One accepted TCP connection, owned by the worker whose selector it is registered with.
@@ -217,6 +219,59 @@ public final class Connection
         filesToClose.add(file);
         outbound.append(owner.allocator().fileRegion(file, position, count));
         flush();
+    }
+
+    /**
+     * Queues {@code head} and then a file region like {@link #sendFile(BufferChain, FileChannel, long, long)},
+     * but the connection does not take the file: it calls {@code regionOwner.regionSent()} exactly once,
+     * when the region's bytes have all been sent or when the connection drops it (closed before
+     * they were, or closed already when this is called: then before this returns). The owner
+     * keeps {@code file} open until then, and may lend the same channel to any number of regions
+     * at once: a file cache's entry does, and implements {@link FileRegionOwner} itself so that
+     * sending allocates nothing.
+     *
+     * @param head        bytes to send first, taken over like {@link #write(BufferChain)}; may be null
+     * @param file        an open file that stays open until {@code regionOwner} is told
+     * @param position    where to start
+     * @param count       how many bytes
+     * @param regionOwner told once that the region no longer uses {@code file}
+     * @throws IllegalStateException off the connection's worker thread; then nothing was taken
+     */
+    public void sendFile(final BufferChain head, final FileChannel file, final long position, final long count,
+        final FileRegionOwner regionOwner)
+    {
+        owner.checkThread("sendFile()");
+        // Checked before anything is taken: a null owner could never be told, and its file never closed.
+        Objects.requireNonNull(regionOwner, "regionOwner");
+        boolean queued = false;
+        try
+        {
+            if (head != null)
+            {
+                if (open)
+                {
+                    outbound.append(head);
+                }
+                head.release();
+            }
+            if (open)
+            {
+                outbound.append(owner.allocator().fileRegion(file, position, count, regionOwner));
+                queued = true;
+            }
+        }
+        finally
+        {
+            // Closed, or the region could not be made: it will never be sent, so the owner is told now.
+            if (!queued)
+            {
+                regionOwner.regionSent();
+            }
+        }
+        if (open)
+        {
+            flush();
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,8 +142,40 @@ class StaticFilesTest
         Files.writeString(root.resolve("a..b.txt"), "dots");
         Files.writeString(root.resolve(".hidden"), "dotfile");
         assertEquals(200, files.resolve("a..b.txt").status());
-        assertEquals(200, files.resolve(".hidden").status(), "dotfiles are served; keep them out of the root");
         assertEquals(404, files.resolve("...").status(), "three dots is a name, not a step up");
+        assertEquals(200, new StaticFiles(root, true).resolve(".hidden").status(), "dotfiles are served when allowed");
+    }
+
+    @Test
+    void refusesHiddenFilesWith404ByDefault() throws IOException
+    {
+        Files.createDirectories(root.resolve(".git"));
+        Files.writeString(root.resolve(".git/config"), "[core]");
+        Files.writeString(root.resolve(".env"), "SECRET=1");
+        Files.createDirectories(root.resolve("a/.hidden"));
+        Files.writeString(root.resolve("a/.hidden/b"), "b");
+        Files.createSymbolicLink(root.resolve("config"), root.resolve(".env"));
+        Files.createSymbolicLink(root.resolve("a/visible"), root.resolve("a/.hidden"));
+        for (final String raw : new String[] {".git/config", ".env", "a/.hidden/b", "%2egit/config", "%2Eenv",
+            ".missing", "a/.missing/b", ".git/", "config", "a/visible/b"})
+        {
+            assertEquals(404, files.resolve(raw).status(), raw);
+        }
+        // Traversal and malformed paths stay 400 even when a hidden segment comes first.
+        assertEquals(400, files.resolve(".git/../index.html").status());
+        assertEquals(400, files.resolve(".env%zz").status());
+        assertEquals(400, files.resolve(".hidden/%2fx").status());
+        assertFalse(files.allowsDotfiles());
+
+        final StaticFiles allowing = new StaticFiles(root, true);
+        assertTrue(allowing.allowsDotfiles());
+        for (final String raw : new String[] {".git/config", ".env", "a/.hidden/b", "%2egit/config", "config", "a/visible/b"})
+        {
+            assertEquals(200, allowing.resolve(raw).status(), raw);
+        }
+        assertEquals(404, allowing.resolve(".missing").status());
+        assertEquals(400, allowing.resolve("..").status(), "allowing dotfiles does not allow traversal");
+        assertEquals(403, allowing.resolve("out.txt").status());
     }
 
     @Test

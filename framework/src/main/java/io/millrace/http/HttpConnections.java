@@ -120,7 +120,8 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
      *
      * @param connection the connection
      */
-    void requestTimedOut(final Connection connection)
+    @Override
+    public void onReadTimeout(final Connection connection)
     {
         final HttpExchange x = (HttpExchange)connection.attachment();
         core.requestTimeouts.incrementAndGet();
@@ -173,11 +174,13 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
     {
         final Connection c = x.connection;
         x.inPipeline = true;
+        c.setProcessing(true); // the idle timeout must not cut a request being processed
         final SubmitResult result = core.pipeline.submit(x, x.cancelToken);
         if (result != SubmitResult.ACCEPTED)
         {
             // Overloaded or shutting down: say so and close, as the protocol allows for 503.
             x.inPipeline = false;
+            c.setProcessing(false);
             x.cancelToken.reset();
             x.clearResponse();
             x.serverResponse(503, OVERLOADED);
@@ -254,6 +257,10 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
             return;
         }
         x.inPipeline = false;
+        if (c.isOpen())
+        {
+            c.setProcessing(false);
+        }
         if (error != null && c.isOpen())
         {
             core.errors.warn("request on " + c + " failed", "answering 500", error);

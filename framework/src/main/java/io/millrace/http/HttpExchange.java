@@ -73,11 +73,15 @@ public final class HttpExchange
     int bodyIndex;
     int bodyLength;
     BufferChain bodyChain;
-    /** A file body sent with sendfile; the connection closes it once sent. */
+    /** A file body sent with sendfile; the connection closes it once sent, unless {@link #fileOwner} owns it. */
     java.nio.channels.FileChannel fileChannel;
+    /** Who owns {@link #fileChannel} (a cached file), told once its region is sent or dropped; or null. */
+    io.millrace.memory.FileRegionOwner fileOwner;
     long filePosition;
     long fileCount;
     boolean closeAfter;
+    /** For a bodiless answer that still declares a length (HEAD of a file, 416's none): the Content-Length, or -1. */
+    long headOnlyLength = -1;
     /** Extra field lines; position = bytes written. Made on first use, reused after. */
     ByteBuffer extraHeaders;
 
@@ -168,6 +172,18 @@ public final class HttpExchange
     public String header(final String name)
     {
         return parser.header(name);
+    }
+
+    /**
+     * A field's value without allocating: {@code view} is pointed at the bytes of the request head.
+     *
+     * @param name a field name, any case
+     * @param view a view the caller reuses (one per thread, say)
+     * @return {@code view}, valid until the response is queued; or null if the field is absent
+     */
+    public CharSequence header(final String name, final AsciiView view)
+    {
+        return parser.header(name, view);
     }
 
     /** @return 1 for HTTP/1.1, 0 for HTTP/1.0 */
@@ -407,6 +423,35 @@ public final class HttpExchange
         headers = fields == null ? HeaderBlock.EMPTY : fields;
     }
 
+    /**
+     * A file region from the open-file cache as the body, with the header lines the cache built.
+     * The cache's hold passes to the connection when sent, or back to the cache by {@link #clearResponse()}.
+     */
+    Outcome respondCached(final StaticFileResult result, final boolean withBody)
+    {
+        status = result.status();
+        headers = HeaderBlock.EMPTY; // the result's lines carry Content-Type, Last-Modified, Accept-Ranges...
+        if (extraHeaders == null)
+        {
+            extraHeaders = ByteBuffer.allocate(MAX_EXTRA_HEADER_BYTES);
+        }
+        result.writeHeaders(extraHeaders);
+        if (withBody && result.hasBody())
+        {
+            fileChannel = result.channel();
+            filePosition = result.bodyOffset();
+            fileCount = result.bodyLength();
+            fileOwner = result.takeRegionOwner();
+        }
+        else
+        {
+            // HEAD, 304, 416, an empty file: no region; Content-Length still tells the size.
+            headOnlyLength = result.contentLength();
+        }
+        result.clear();
+        return server.respondOutcome();
+    }
+
     /** An error status the server itself answers with (parse errors, 404, 503...); any 100-999. */
     void serverResponse(final int statusCode, final byte[] body)
     {
@@ -426,6 +471,13 @@ public final class HttpExchange
         bodyIndex = 0;
         bodyLength = 0;
         releaseResponseChain();
+        if (fileOwner != null)
+        {
+            final io.millrace.memory.FileRegionOwner owner = fileOwner;
+            fileOwner = null;
+            fileChannel = null;
+            owner.regionSent(); // never sent: give the cached file back
+        }
         if (fileChannel != null)
         {
             try
@@ -439,6 +491,7 @@ public final class HttpExchange
             fileChannel = null;
         }
         closeAfter = false;
+        headOnlyLength = -1;
         if (extraHeaders != null)
         {
             extraHeaders.clear();

@@ -337,6 +337,20 @@ public final class HttpRequestParser
         return head.pathEnd();
     }
 
+    /**
+     * A field's value without a String: points {@code view} at it in the head's bytes.
+     *
+     * @param name a field name, any case
+     * @param view the view to set
+     * @return {@code view}, or null if there is no such field
+     */
+    public CharSequence header(final String name, final AsciiView view)
+    {
+        final RequestHead h = head;
+        final int i = h.fieldIndex(name);
+        return i < 0 ? null : view.set(h.bytes(), h.fieldValueStart(i), h.fieldValueEnd(i) - h.fieldValueStart(i));
+    }
+
     /** @return the head's bytes (for zero-copy field access); valid until {@link #reset()} */
     byte[] headBytes()
     {

@@ -49,6 +49,11 @@ public final class HttpServerBuilder
 {
     private static final byte[] NO_RESPONSE = "internal error: the handler gave no response\n".getBytes(StandardCharsets.US_ASCII);
 
+    /** What a connection over the limit reads before the close, instead of a reset. */
+    private static final byte[] REFUSAL = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+        "Content-Length: 27\r\nRetry-After: 1\r\nConnection: close\r\n\r\ntoo many connections; retry\n")
+        .getBytes(StandardCharsets.US_ASCII);
+
     private final PipelineBuilder<HttpExchange> pipeline = Pipeline.builder();
     private final StageRef<HttpExchange> routeStage;
     private final StageRef<HttpExchange> respondStage;
@@ -71,7 +76,9 @@ public final class HttpServerBuilder
     private FatalErrorHandler onFatal = (pipelineName, thread, error) -> { };
     private boolean built;
 
-    private record RouteSpec(String methods, String pattern, StageRef<HttpExchange> stage, BodyListener listener)
+    /** A route; for static files {@code files} is set and the stage is made at build time, when the worker count is final. */
+    private record RouteSpec(String methods, String pattern, StageRef<HttpExchange> stage, BodyListener listener,
+        StaticFiles files)
     {
     }
 
@@ -329,13 +336,16 @@ public final class HttpServerBuilder
                 throw new IllegalArgumentException("a route's path is visible US-ASCII, percent-encoded as sent, got '" + path + "'");
             }
         }
-        routes.add(new RouteSpec(methods, path, stage, listener));
+        routes.add(new RouteSpec(methods, path, stage, listener, null));
         return this;
     }
 
     /**
-     * Serves files under {@code root} at {@code prefix} ({@code GET} and {@code HEAD}), with
-     * If-Modified-Since and sendfile; traversal out of the root and dotfiles are refused.
+     * Serves files under {@code root} at {@code prefix} ({@code GET} and {@code HEAD}) from a
+     * per-worker open-file cache (descriptor, size and modification time, revalidated at most once a
+     * second, never per request), with If-Modified-Since, single byte ranges (206/416) and
+     * sendfile; traversal out of the root and dotfiles ({@code .git}, {@code .env}) are refused
+     * with 404.
      *
      * @param prefix a path prefix ending in '/', such as {@code "/files/"}
      * @param root   the directory served
@@ -360,9 +370,9 @@ public final class HttpServerBuilder
         {
             throw new IllegalArgumentException("a static-file prefix starts and ends with '/', got '" + prefix + "'");
         }
-        final StaticFileStage files = new StaticFileStage(new StaticFiles(root), allowDotfiles);
-        final StageRef<HttpExchange> ref = stage("files " + prefix, files::handle);
-        return route("GET", prefix + "*", ref);
+        checkNotBuilt();
+        routes.add(new RouteSpec("GET", prefix + "*", null, null, new StaticFiles(root, allowDotfiles)));
+        return this;
     }
 
     /**
@@ -381,6 +391,17 @@ public final class HttpServerBuilder
     HttpServer build()
     {
         checkNotBuilt();
+        for (int i = 0; i < routes.size(); i++)
+        {
+            final RouteSpec r = routes.get(i);
+            if (r.files() != null)
+            {
+                // One open-file cache per worker, now that the worker count is final.
+                final StaticFileStage files = new StaticFileStage(r.files(), workers);
+                final String prefix = r.pattern().substring(0, r.pattern().length() - 1);
+                routes.set(i, new RouteSpec(r.methods(), r.pattern(), stage("files " + prefix, files::handle), null, null));
+            }
+        }
         built = true;
         final Route[] table = new Route[routes.size()];
         for (int i = 0; i < table.length; i++)
@@ -394,7 +415,7 @@ public final class HttpServerBuilder
         final HttpConnections connections = new HttpConnections(core, writer);
         connections.routeStage(Outcome.next(routeStage));
         final TcpServerBuilder tcp = TcpServer.builder(connections).bind(address).maxConnections(maxConnections)
-            .idleTimeout(idleTimeout);
+            .idleTimeout(idleTimeout).refusalMessage(REFUSAL);
         final TcpServer transport = tcp.build();
         // Chunks idle in one worker's pool are out of the other workers' reach until a sweep, so each
         // worker keeps at most half of its share idle (and never more than 256).

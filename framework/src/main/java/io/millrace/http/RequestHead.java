@@ -309,6 +309,22 @@ final class RequestHead
         return i < 0 ? null : fields.value(head, i);
     }
 
+    /** @return the index of the first field named {@code name}, or -1 */
+    int fieldIndex(final String name)
+    {
+        return fields.find(head, name);
+    }
+
+    int fieldValueStart(final int index)
+    {
+        return fields.valueStart(index);
+    }
+
+    int fieldValueEnd(final int index)
+    {
+        return fields.valueEnd(index);
+    }
+
     int headerCount()
     {
         return fields.count();

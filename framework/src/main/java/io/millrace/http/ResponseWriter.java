@@ -49,7 +49,8 @@ final class ResponseWriter
             : p.versionMinor() == 0 ? ResponseEncoder.CONNECTION_KEEP_ALIVE : ResponseEncoder.CONNECTION_DEFAULT;
         final boolean headOnly = "HEAD".equals(p.method()) || x.status == 304 || x.status == 204;
         final FileChannel file = x.fileChannel;
-        final long length = file != null ? x.fileCount : x.bodyChain != null ? x.bodyChain.readableBytes() : x.bodyLength;
+        final long length = file != null ? x.fileCount : x.headOnlyLength >= 0 ? x.headOnlyLength
+            : x.bodyChain != null ? x.bodyChain.readableBytes() : x.bodyLength;
         final ByteBuffer head = scratch[c.workerIndex()];
         head.clear();
         final ByteBuffer extra = x.extraHeaders;
@@ -86,7 +87,16 @@ final class ResponseWriter
         if (file != null && !headOnly)
         {
             x.fileChannel = null;
-            c.sendFile(out, file, x.filePosition, x.fileCount); // head and body in one flush
+            final io.millrace.memory.FileRegionOwner owner = x.fileOwner;
+            x.fileOwner = null;
+            if (owner != null)
+            {
+                c.sendFile(out, file, x.filePosition, x.fileCount, owner); // the cache keeps the channel
+            }
+            else
+            {
+                c.sendFile(out, file, x.filePosition, x.fileCount); // head and body in one flush
+            }
         }
         else
         {

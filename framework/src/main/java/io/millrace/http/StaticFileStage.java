@@ -3,87 +3,61 @@ package io.millrace.http;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.TimeUnit;
+import java.nio.charset.StandardCharsets;
 
 /**
- * The stage behind {@link HttpServerBuilder#staticFiles}: resolves the path's remainder inside the
- * root (traversal refused by {@link StaticFiles}), honours {@code If-Modified-Since}, and answers
- * with the open file, which the connection sends with sendfile and then closes.
+ * The stage behind {@link HttpServerBuilder#staticFiles}: an {@link OpenFileCache} and a
+ * {@link StaticFileHandler} per worker (the stage runs inline, on the connection's worker, so each
+ * cache is touched by one thread and needs no lock), conditional and range requests, and the file
+ * region sent with sendfile while the cache keeps the descriptor open. A cached request allocates
+ * nothing: the path and the conditional fields are read as views of the request head.
  */
 final class StaticFileStage
 {
-    private final StaticFiles files;
-    private final boolean allowDotfiles;
+    private static final byte[] NOT_FOUND = "not found\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REFUSED = "refused\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BAD = "bad path\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FAILED = "cannot read the file\n".getBytes(StandardCharsets.US_ASCII);
 
-    StaticFileStage(final StaticFiles files, final boolean allowDotfiles)
-    {
-        this.files = files;
-        this.allowDotfiles = allowDotfiles;
-    }
+    private final StaticFileHandler[] handlers;
+    private final StaticFileResult[] results;
+    private final AsciiView[][] views;
 
-    /** @return whether a segment of the remainder starts with '.' (.git, .env, a/.hidden/b) */
-    static boolean hasDotSegment(final HttpExchange x)
+    StaticFileStage(final StaticFiles files, final int workers)
     {
-        final int n = x.pathRemainderLength();
-        for (int i = 0; i < n; i++)
+        handlers = new StaticFileHandler[workers];
+        results = new StaticFileResult[workers];
+        views = new AsciiView[workers][3];
+        for (int i = 0; i < workers; i++)
         {
-            if (x.pathRemainderByte(i) == '.' && (i == 0 || x.pathRemainderByte(i - 1) == '/'))
+            handlers[i] = new StaticFileHandler(OpenFileCache.builder(files).build());
+            results[i] = new StaticFileResult();
+            for (int j = 0; j < 3; j++)
             {
-                return true;
+                views[i][j] = new AsciiView();
             }
         }
-        return false;
     }
 
     Outcome handle(final HttpExchange x, final StageContext ctx)
     {
-        if (!allowDotfiles && hasDotSegment(x))
+        final int w = ctx.workerIndex();
+        final StaticFileResult result = results[w];
+        final AsciiView[] v = views[w];
+        final boolean head = x.isHead();
+        final HttpRequestParser p = x.parser;
+        handlers[w].handle(p.pathArray(), x.paramStart, p.pathEnd() - x.paramStart, x.header("If-Modified-Since", v[0]),
+            head ? null : x.header("Range", v[1]), x.header("If-Range", v[2]), result);
+        final int status = result.status();
+        return switch (status)
         {
-            // Hidden files (.git, .env) are 404, as if absent: nginx's usual "location ~ /\\." rule.
-            return x.respondText(404, "not found\n");
-        }
-        final StaticFiles.Resolution r = files.resolve(x.pathRemainder());
-        if (r.status() != 200)
-        {
-            return x.respondText(r.status(), r.status() == 404 ? "not found\n" : "refused\n");
-        }
-        final Path file = r.file();
-        try
-        {
-            final long modified = Files.getLastModifiedTime(file).toMillis();
-            final String lastModified = HttpDate.format(modified);
-            final String ims = x.header("If-Modified-Since");
-            if (ims != null)
+            case 200, 206, 304, 416 -> x.respondCached(result, !head);
+            default ->
             {
-                final long since = HttpDate.parse(ims);
-                if (since >= 0 && TimeUnit.MILLISECONDS.toSeconds(modified) <= TimeUnit.MILLISECONDS.toSeconds(since))
-                {
-                    x.header("Last-Modified", lastModified);
-                    return x.respond(304, HeaderBlock.EMPTY);
-                }
+                result.clear();
+                yield x.respond(status, HeaderBlock.TEXT_PLAIN,
+                    status == 404 ? NOT_FOUND : status == 403 ? REFUSED : status == 400 ? BAD : FAILED);
             }
-            final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-            final long size;
-            try
-            {
-                size = channel.size();
-            }
-            catch (final IOException ex)
-            {
-                channel.close();
-                throw ex;
-            }
-            x.header("Last-Modified", lastModified);
-            return x.respondFile(200, HeaderBlock.contentType(StaticFiles.contentType(file)), channel, 0, size);
-        }
-        catch (final IOException ex)
-        {
-            return x.respondText(404, "not found\n");
-        }
+        };
     }
 }

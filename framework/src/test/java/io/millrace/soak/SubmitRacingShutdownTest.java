@@ -69,7 +69,10 @@ class SubmitRacingShutdownTest
         final ShutdownReport report = shutdown.get(20, TimeUnit.SECONDS);
         final SubmitResult result = submitted.get(10, TimeUnit.SECONDS);
 
-        assertEquals(1, report.inFlightAtStart(), "the admitted submit counts as in flight: " + report);
+        // The entry key runs before admission, so a shutdown that starts during it may refuse the
+        // submit (nothing in flight at its start) or find it admitted: both are correct, and the
+        // exactly-once rules below hold either way.
+        assertTrue(report.inFlightAtStart() <= 1, "at most the one submit counts as in flight: " + report);
         if (result == SubmitResult.ACCEPTED)
         {
             final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

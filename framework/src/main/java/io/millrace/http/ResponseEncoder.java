@@ -216,6 +216,8 @@ public final class ResponseEncoder
             case 411 -> "Length Required";
             case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
+            case 416 -> "Range Not Satisfiable";
+            case 417 -> "Expectation Failed";
             case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
             case 500 -> "Internal Server Error";

@@ -26,6 +26,8 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
     private static final Logger ACCESS = LoggerFactory.getLogger("io.millrace.http.access");
     private static final byte[] OVERLOADED = "overloaded; retry\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TIMEOUT = "request timeout\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NO_RESPONSE = "internal error: the request completed without a response\n"
+        .getBytes(StandardCharsets.US_ASCII);
 
     private final HttpServerCore core;
     private final ResponseWriter writer;
@@ -174,6 +176,7 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
     {
         final Connection c = x.connection;
         x.inPipeline = true;
+        x.responded = false;
         c.setProcessing(true); // the idle timeout must not cut a request being processed
         final SubmitResult result = core.pipeline.submit(x, x.cancelToken);
         if (result != SubmitResult.ACCEPTED)
@@ -192,9 +195,18 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
 
     // ------------------------------------------------------------------ stages
 
-    /** The entry stage: the head was routed when it arrived; continue at the route's stage. */
+    /**
+     * The entry stage: the head was routed when it arrived; continue at the route's stage. A request
+     * resubmitted because it completed elsewhere without a response goes straight to respond with
+     * the 500 already set.
+     */
     Outcome route(final HttpExchange x, final StageContext ctx)
     {
+        if (x.orphaned)
+        {
+            x.orphaned = false;
+            return core.respond;
+        }
         return x.route.stage;
     }
 
@@ -208,6 +220,7 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
             final int r = RequestReader.read(x);
             if (r == RequestReader.READY)
             {
+                x.responded = false;
                 return routeStage;
             }
             if (r == RequestReader.WAIT)
@@ -233,6 +246,37 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
     {
         x.cancelToken.reset();
         final Connection c = x.connection;
+        if (error == null && !x.responded && !x.clientGone)
+        {
+            // Completed without passing respond: a suspension resumed with Outcome.done(), which the
+            // handler guard cannot see. Answer 500 rather than leave the client waiting.
+            core.handlerErrors.incrementAndGet();
+            x.clearResponse();
+            x.serverResponse(500, NO_RESPONSE);
+            if (Thread.currentThread() != x.ownerThread)
+            {
+                // Not on the connection's worker: go back there through the pipeline (route sends it on).
+                x.orphaned = true;
+                if (core.pipeline.submit(x, x.cancelToken) == SubmitResult.ACCEPTED)
+                {
+                    return;
+                }
+                x.orphaned = false;
+                core.errors.warn("request on " + c + " completed without a response off its worker and could not be sent back",
+                    "its connection waits for its client or a timeout", null);
+                x.clearResponse();
+                x.releaseRequestBody();
+                return;
+            }
+            try
+            {
+                writer.send(x, c.allocator());
+            }
+            catch (final RuntimeException ex)
+            {
+                c.close();
+            }
+        }
         if (Thread.currentThread() != x.ownerThread || x.clientGone || error instanceof RequestCancelledException)
         {
             if (x.clientGone || error instanceof RequestCancelledException)

@@ -50,6 +50,10 @@ public final class HttpExchange
     boolean partial;
     /** Set once a response that closes the connection is queued: nothing after it is parsed. */
     boolean closing;
+    /** Whether a response went out for the request now in the pipeline (set by the writer, cleared at submit). */
+    boolean responded;
+    /** Set off the connection's worker for a request that completed without a response: route answers its 500. */
+    boolean orphaned;
     /** Whether the current request's head is complete and routed (or answered). */
     boolean headDone;
     /** The client went away while its request was in the pipeline: no response is sent. */

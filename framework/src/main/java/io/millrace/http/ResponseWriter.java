@@ -106,6 +106,7 @@ final class ResponseWriter
         {
             ACCESS.info("{} {} {} {} {}", c.remoteAddress(), p.method(), p.path(), x.status, Math.max(0, length));
         }
+        x.responded = true;
         x.clearResponse();
         x.nextRequest();
         if (close && c.isOpen())

@@ -179,6 +179,7 @@ final class Endpoints
         final StringBuilder out = new StringBuilder(16 * 1024);
         PrometheusText.render(snapshot, Map.of(), out); // each worker's pools come with its metrics
         TransportText.render(service.transportStats(), out);
+        JvmText.render(service.pipeline().name(), out); // allocation by the pipeline's threads and the JVM
         x.respond(200, PrometheusText.CONTENT_TYPE, out.toString().getBytes(StandardCharsets.UTF_8));
         return respond;
     }

@@ -6,6 +6,8 @@ import jdk.jfr.consumer.RecordingFile;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,11 +19,14 @@ import java.util.Set;
  * Top allocation sites of the pipeline's threads from a JFR recording's
  * {@code jdk.ObjectAllocationSample} events; run as a source file, no build:
  *
- * <pre>java benchmarks/AllocSites.java rec.jfr [top]</pre>
+ * <pre>java benchmarks/AllocSites.java rec.jfr [top [requests]]</pre>
+ *
+ * <p>With the number of requests served during the recording, each share is also given in bytes
+ * per request (the sampled weight of the site divided by the requests).
  *
  * <p>Each sample weighs the bytes its thread allocated since that thread's previous sample, so the
  * shares estimate where the bytes went, not how many objects. A thread's first sample in the
- * recording is dropped: its weight reaches back to before the recording started. Only threads
+ * recording (in time order) is dropped: its weight reaches back to before the recording started. Only threads
  * named {@code *-worker-*} and {@code *-blocking-*} count. Three views: the allocating method (the
  * top frame, often in the JDK), the first frame in io.millrace code (the call site to change), and
  * the class allocated. A sample is taken when a thread's TLAB fills, so the resolution is about a
@@ -33,6 +38,7 @@ public final class AllocSites
     public static void main(final String[] args) throws IOException
     {
         final int top = args.length > 1 ? Integer.parseInt(args[1]) : 12;
+        final long requests = args.length > 2 ? Long.parseLong(args[2]) : 0;
         final Map<String, Long> byMethod = new HashMap<>();
         final Map<String, Long> bySite = new HashMap<>();
         final Map<String, Long> byClass = new HashMap<>();
@@ -40,12 +46,17 @@ public final class AllocSites
         long total = 0;
         long other = 0;
         long samples = 0;
+        final List<RecordedEvent> events = new ArrayList<>();
         for (final RecordedEvent e : RecordingFile.readAllEvents(Path.of(args[0])))
         {
-            if (!e.getEventType().getName().equals("jdk.ObjectAllocationSample"))
+            if (e.getEventType().getName().equals("jdk.ObjectAllocationSample"))
             {
-                continue;
+                events.add(e);
             }
+        }
+        events.sort(Comparator.comparing(RecordedEvent::getStartTime)); // the file is in buffer order, not time order
+        for (final RecordedEvent e : events)
+        {
             final RecordedThread thread = e.getThread();
             final long weight = e.getLong("weight");
             if (thread == null || !seen.add(thread.getId()))
@@ -81,9 +92,13 @@ public final class AllocSites
         }
         System.out.printf(Locale.ROOT, "   %,d samples on the pipeline's threads, %.1f MB sampled weight (other threads %.1f MB)%n",
             samples, total / 1e6, other / 1e6);
-        print("allocating method (top frame)", byMethod, total, top);
-        print("first io.millrace frame", bySite, total, top);
-        print("class allocated", byClass, total, top);
+        if (requests > 0)
+        {
+            System.out.printf(Locale.ROOT, "   %,d requests: %.1f B/request sampled%n", requests, (double)total / requests);
+        }
+        print("allocating method (top frame)", byMethod, total, top, requests);
+        print("first io.millrace frame", bySite, total, top, requests);
+        print("class allocated", byClass, total, top, requests);
     }
 
     private static String where(final RecordedFrame f)
@@ -92,12 +107,14 @@ public final class AllocSites
         return f.getLineNumber() > 0 ? method + ":" + f.getLineNumber() : method;
     }
 
-    private static void print(final String title, final Map<String, Long> weights, final long total, final int top)
+    private static void print(final String title, final Map<String, Long> weights, final long total, final int top,
+        final long requests)
     {
         System.out.println("   -- by " + title);
         weights.entrySet().stream()
             .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
             .limit(top)
-            .forEach(w -> System.out.printf(Locale.ROOT, "   %5.1f %%  %s%n", 100.0 * w.getValue() / total, w.getKey()));
+            .forEach(w -> System.out.printf(Locale.ROOT, "   %5.1f %%%s  %s%n", 100.0 * w.getValue() / total,
+                requests > 0 ? String.format(Locale.ROOT, " %8.1f B/req", (double)w.getValue() / requests) : "", w.getKey()));
     }
 }

@@ -232,6 +232,7 @@ if [[ " $MODES " == *" jfr "* ]]; then
   for ep in $ENDPOINTS; do
     echo
     echo "== top allocation sites, $ep (JFR jdk.ObjectAllocationSample, by sampled weight)"
-    timeout 120 "$JAVA_HOME/bin/java" benchmarks/AllocSites.java "$tmp/$ep.jfr" "$JFR_TOP"
+    served=$(awk -v ep="$ep" '$2 == ep { print $5 }' "$tmp/raw-jfr.txt")
+    timeout 120 "$JAVA_HOME/bin/java" benchmarks/AllocSites.java "$tmp/$ep.jfr" "$JFR_TOP" "$served"
   done
 fi

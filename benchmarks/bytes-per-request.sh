@@ -14,8 +14,8 @@
 # the measured run, with wrk on loopback only. Run it alone on the machine: the load generator
 # shares the cores with the server.
 #
-#   benchmarks/bytes-per-request.sh            5 s warm-up, 10 s measured per endpoint (about 3 min)
-#   QUICK=1 benchmarks/bytes-per-request.sh    1 s warm-up, 2 s measured (about 40 s)
+#   benchmarks/bytes-per-request.sh            5 s warm-up, 10 s measured per endpoint (about 2.5 min)
+#   QUICK=1 benchmarks/bytes-per-request.sh    1 s warm-up, 2 s measured (about 45 s)
 #   JFR=1 benchmarks/bytes-per-request.sh      also a third run with JFR: top allocation sites
 #                                              (benchmarks/AllocSites.java reads the recordings)
 #
@@ -47,7 +47,7 @@ EPSILON_TLAB=${EPSILON_TLAB:-64k}
 JAVA_OPTS=${JAVA_OPTS:-}
 JFR=${JFR:-0}
 JFR_TOP=${JFR_TOP:-12}
-MODES=${MODES:-epsilon threads$([ "$JFR" = 1 ] && echo " jfr")}
+if [ "$JFR" = 1 ]; then MODES=${MODES:-epsilon threads jfr}; else MODES=${MODES:-epsilon threads}; fi
 JAR=demo-server/target/demo-server.jar
 KV_VALUE='a value of modest size'
 
@@ -119,6 +119,8 @@ path_of() {
     *) echo "bytes-per-request: unknown endpoint '$1' (hello kv-get kv-put file)" >&2; exit 2 ;;
   esac
 }
+
+for ep in $ENDPOINTS; do path_of "$ep" >/dev/null; done # an unknown name stops here, before any server
 
 # $1 = endpoint, $2 = seconds, $3 = output file. wrk, bounded by timeout.
 run_wrk() {

@@ -123,6 +123,7 @@ final class Endpoints
         PrometheusText.render(snapshot, Map.of(), out); // each worker's pools come with its metrics
         TransportText.render(s.transportStats(), out);
         HttpText.render(s.stats(), out);
+        JvmText.render(s.pipeline().name(), out); // allocation by the pipeline's threads and the JVM
         return x.respond(200, PROMETHEUS, out.toString().getBytes(StandardCharsets.UTF_8));
     }
 

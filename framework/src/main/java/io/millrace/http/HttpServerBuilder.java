@@ -58,6 +58,8 @@ public final class HttpServerBuilder
     private final StageRef<HttpExchange> routeStage;
     private final StageRef<HttpExchange> respondStage;
     private final List<RouteSpec> routes = new ArrayList<>();
+    /** The stages declared through {@link #stage}: the only ones a route may lead to. */
+    private final java.util.Set<StageRef<HttpExchange>> declared = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 8080);
     private int workers = Runtime.getRuntime().availableProcessors();
@@ -293,6 +295,7 @@ public final class HttpServerBuilder
         Objects.requireNonNull(handler, "handler");
         final StageRef<HttpExchange> ref = pipeline.stage(stageName, placement);
         pipeline.handle(ref, guard(stageName, handler));
+        declared.add(ref);
         return ref;
     }
 
@@ -325,6 +328,11 @@ public final class HttpServerBuilder
         checkNotBuilt();
         Methods.parse(methods);
         Objects.requireNonNull(stage, "stage");
+        if (!declared.contains(stage))
+        {
+            throw new IllegalArgumentException("stage '" + stage.name() + "' was not declared on this builder; route to a " +
+                "stage returned by this builder's stage(...)");
+        }
         if (path == null || !path.startsWith("/") || path.indexOf('*') >= 0 && path.indexOf('*') != path.length() - 1)
         {
             throw new IllegalArgumentException("a route's path starts with '/' and may end in '*' for a prefix, got '" + path + "'");

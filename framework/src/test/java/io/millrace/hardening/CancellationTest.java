@@ -180,12 +180,19 @@ class CancellationTest
     void aPassedDeadlineStopsTheRequestBeforeItsNextStage() throws Exception
     {
         final AtomicInteger secondRan = new AtomicInteger();
+        // The deadline is long enough that the request reaches 'slow' before it on a loaded machine
+        // (a 5 ms deadline sometimes passed before the first stage: the error then named 'slow'),
+        // and 'slow' runs until the deadline has passed, so the boundary after it always sees it.
+        final CancelToken token = new CancelToken().deadlineAfter(Duration.ofSeconds(1));
         final PipelineBuilder<Integer> b = Pipeline.builder();
         final StageRef<Integer> slow = b.stage("slow", Placement.blocking(1));
         final StageRef<Integer> after = b.stage("after");
         b.handle(slow, (id, ctx) ->
         {
-            Thread.sleep(50);
+            while (!token.isExpired(System.nanoTime()))
+            {
+                Thread.sleep(5);
+            }
             return Outcome.next(after);
         }).handle(after, (id, ctx) ->
         {
@@ -195,7 +202,7 @@ class CancellationTest
         final Pipeline<Integer> pipeline = b.workers(1).onComplete(this::complete).build().start();
         try
         {
-            pipeline.submit(1, new CancelToken().deadlineAfter(Duration.ofMillis(5)));
+            pipeline.submit(1, token);
             final RequestCancelledException error = cancelled(outcome(1));
             assertEquals(RequestCancelledException.Reason.DEADLINE_EXCEEDED, error.reason());
             assertTrue(error.getMessage().contains("'after'"), error.getMessage());

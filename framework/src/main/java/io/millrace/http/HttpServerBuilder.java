@@ -50,9 +50,7 @@ public final class HttpServerBuilder
     private static final byte[] NO_RESPONSE = "internal error: the handler gave no response\n".getBytes(StandardCharsets.US_ASCII);
 
     /** What a connection over the limit reads before the close, instead of a reset. */
-    private static final byte[] REFUSAL = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" +
-        "Content-Length: 27\r\nRetry-After: 1\r\nConnection: close\r\n\r\ntoo many connections; retry\n")
-        .getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REFUSAL = refusal("too many connections; retry\n");
 
     private final PipelineBuilder<HttpExchange> pipeline = Pipeline.builder();
     private final StageRef<HttpExchange> routeStage;
@@ -491,6 +489,12 @@ public final class HttpServerBuilder
         {
             throw new IllegalStateException("this HttpServerBuilder has built its server; make a new builder for another");
         }
+    }
+
+    private static byte[] refusal(final String body)
+    {
+        return ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+            body.length() + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
     }
 
     private static int positive(final String what, final int value)

@@ -19,7 +19,7 @@ import java.time.Duration;
  * @param maxBufferMiB     the slab arena's cap in MiB (1 MiB slabs of 16 KiB chunks); above it a
  *                         request that needs a buffer fails and its connection closes
  * @param kvMaxMiB         value bytes the /kv store holds at most, in MiB (507 above it)
- * @param bodyMemoryMiB    request bodies held in memory at once, all connections together (503 above it)
+ * @param bodyMemoryMiB    request body memory at once, all connections together (503 above it); 0 for half of maxBufferMiB
  * @param allowDotfiles    serve files and directories whose name starts with '.'
  * @param finishHalfClosed answer requests whose client shut down its sending side instead of cancelling them
  * @param accessLog        log one line per response
@@ -55,8 +55,8 @@ public record DemoConfig(
           --max-body-bytes N     request body limit, 413 above it (default 1048576)
           --max-in-flight N      requests in the pipeline at once, 503 above it (default 2048)
           --max-buffer-mib N     pooled buffer memory at most, in MiB (default 64)
-          --body-memory-mib N    request bodies in memory at once, in MiB; a request past it
-                                 gets 503 with Retry-After (default 32)
+          --body-memory-mib N    request body memory at once, in MiB (whole 16 KiB chunks); a request
+                                 past it gets 503 with Retry-After (default: half of --max-buffer-mib)
           --kv-max-mib N         value bytes the /kv store holds at most, in MiB; 507 above it (default 64)
           --allow-dotfiles       serve files and directories whose name starts with '.' (refused by default)
           --finish-half-closed   answer a queued request whose client shut down its sending side
@@ -86,7 +86,7 @@ public record DemoConfig(
         int maxBody = 1 << 20;
         int maxInFlight = 0;
         int maxBufferMiB = 64;
-        int bodyMemoryMiB = 32;
+        int bodyMemoryMiB = 0;
         int kvMaxMiB = 64;
         boolean allowDotfiles = false;
         boolean finishHalfClosed = false;

@@ -45,7 +45,6 @@ public final class HttpService implements AutoCloseable
             .requestTimeout(config.requestTimeout())
             .maxHeaderBytes(config.maxHeaderBytes())
             .maxBodyBytes(config.maxBodyBytes())
-            .bodyMemory((long)config.bodyMemoryMiB() << 20)
             .maxBufferMiB(config.maxBufferMiB())
             .finishHalfClosed(config.finishHalfClosed())
             .accessLog(config.accessLog())
@@ -54,6 +53,10 @@ public final class HttpService implements AutoCloseable
         if (config.maxInFlight() > 0)
         {
             b.maxInFlight(config.maxInFlight());
+        }
+        if (config.bodyMemoryMiB() > 0)
+        {
+            b.bodyMemory((long)config.bodyMemoryMiB() << 20);
         }
         final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
         final HttpServer[] self = new HttpServer[1];

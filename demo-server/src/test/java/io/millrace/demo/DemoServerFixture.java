@@ -22,7 +22,7 @@ final class DemoServerFixture implements AutoCloseable
         final int maxBufferMiB)
     {
         final DemoConfig config = new DemoConfig(new InetSocketAddress("127.0.0.1", 0), 2, root, idleTimeout, requestTimeout,
-            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, 32, 64, false, false, false);
+            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, 0, 64, false, false, false);
         this.service = HttpService.start(config, leaks);
     }
 

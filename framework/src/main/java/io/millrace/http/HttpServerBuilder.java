@@ -43,7 +43,7 @@ import java.util.Objects;
  *
  * <p>The defaults suit a small service: the machine's processors as workers, 10,000 connections,
  * 60 s idle timeout, 10 s for a request to arrive whole, 8 KiB heads, 1 MiB bodies, 64 MiB of
- * request bodies in memory at once, 64 MiB of pooled buffers. Not thread-safe; build once.
+ * pooled buffers and half of them for request bodies in memory at once. Not thread-safe; build once.
  */
 public final class HttpServerBuilder
 {
@@ -66,7 +66,8 @@ public final class HttpServerBuilder
     private Duration requestTimeout = Duration.ofSeconds(10);
     private int maxHeaderBytes = HttpRequestParser.DEFAULT_MAX_HEADER_BYTES;
     private int maxBodyBytes = HttpRequestParser.DEFAULT_MAX_BODY_BYTES;
-    private long bodyMemoryBytes = 64L << 20;
+    /** 0: half of the buffer memory. */
+    private long bodyMemoryBytes;
     private int maxBufferMiB = 64;
     private int maxInFlight;
     private boolean finishHalfClosed;
@@ -176,9 +177,10 @@ public final class HttpServerBuilder
     }
 
     /**
-     * @param bytes request bodies held in memory at once, over all connections: a body part that
-     *              would exceed it gets its request a 503 with Retry-After at once, the others go on
-     *              (default 64 MiB)
+     * @param bytes request body memory held at once, over all connections, counted in whole pooled
+     *              chunks: a body that would exceed it gets its request a 503 with Retry-After at
+     *              once, the others go on. At most the buffer memory ({@link #maxBufferMiB}), so that
+     *              bodies cannot take the buffers every connection needs to read (default: half of it)
      * @return this builder
      */
     public HttpServerBuilder bodyMemory(final long bytes)
@@ -397,6 +399,13 @@ public final class HttpServerBuilder
     HttpServer build()
     {
         checkNotBuilt();
+        final long bufferBytes = (long)maxBufferMiB << 20;
+        if (bodyMemoryBytes > bufferBytes)
+        {
+            throw new IllegalArgumentException("bodyMemory(" + bodyMemoryBytes + ") exceeds the buffer memory of " + maxBufferMiB +
+                " MiB: bodies could take the buffers every connection needs to read; lower it or raise maxBufferMiB");
+        }
+        final long bodyBudget = bodyMemoryBytes > 0 ? bodyMemoryBytes : bufferBytes / 2;
         for (int i = 0; i < routes.size(); i++)
         {
             final RouteSpec r = routes.get(i);
@@ -416,7 +425,7 @@ public final class HttpServerBuilder
             table[i] = new Route(r.pattern(), Methods.parse(r.methods()), Outcome.next(r.stage()), r.stage().name(), r.listener());
         }
         final HttpServerCore core = new HttpServerCore(maxHeaderBytes, maxBodyBytes, requestTimeout.toNanos(), finishHalfClosed,
-            accessLog, table, bodyMemoryBytes, Outcome.next(respondStage));
+            accessLog, table, bodyBudget, Outcome.next(respondStage));
         final ResponseWriter writer = new ResponseWriter(workers, accessLog);
         final HttpConnections connections = new HttpConnections(core, writer);
         connections.routeStage(Outcome.next(routeStage));

@@ -15,12 +15,13 @@ import java.nio.charset.StandardCharsets;
  * routes a head as soon as it is complete, and takes body parts as they arrive, so that a request
  * enters the pipeline (and takes an in-flight permit) only once it is whole.
  *
- * <p>Body memory: a body is charged to the server's {@link BodyBudget} part by part as it arrives,
- * never for what it announces. Its first part is a slice of the connection's input chunk (no copy:
- * a small body read together with its head costs nothing more); later parts are copied into chunks
- * of the body's own, so a body of n bytes holds at most n bytes plus two chunks however small the
- * reads that brought it. A streamed route's parts go to its {@link BodyListener} and are released
- * at once.
+ * <p>Body memory: a body is charged to the server's {@link BodyBudget} as it arrives, never for
+ * what it announces, and in whole chunks, the memory it really holds. Its first part is a slice of
+ * the connection's input chunk (no copy: a small body read together with its head costs nothing
+ * more, but keeps that chunk, so it is charged the chunk); later parts are copied into chunks of the
+ * body's own, so a body of n bytes holds at most n bytes plus two chunks however small the reads
+ * that brought it. A streamed route's parts go to its {@link BodyListener}, charged their bytes
+ * while it runs, and are released at once.
  */
 final class RequestReader
 {
@@ -191,15 +192,6 @@ final class RequestReader
         {
             return -1;
         }
-        final BodyBudget budget = x.server.budget;
-        if (!budget.tryCharge(n))
-        {
-            x.releaseRequestBody();
-            x.serverResponse(503, BUSY);
-            x.header("Retry-After", "1");
-            x.closeAfter = true;
-            return RESPOND;
-        }
         final BufferAllocator allocator = x.connection.allocator();
         final BodyListener listener = x.route.bodyListener;
         try
@@ -208,19 +200,28 @@ final class RequestReader
         }
         catch (final SlabExhaustedException ex)
         {
-            // No pooled buffer for the body: this request alone fails, with a clear status.
-            x.releaseRequestBody();
-            x.serverResponse(503, BUSY);
-            x.header("Retry-After", "1");
-            x.closeAfter = true;
-            return RESPOND;
+            return refuse(x); // no pooled buffer for the body: this request alone fails, with a clear status
         }
+    }
+
+    /** Answers 503 with Retry-After, dropping what the body holds: no memory for it now. */
+    private static int refuse(final HttpExchange x)
+    {
+        x.releaseRequestBody();
+        x.serverResponse(503, BUSY);
+        x.header("Retry-After", "1");
+        x.closeAfter = true;
+        return RESPOND;
     }
 
     private static int stream(final HttpExchange x, final BodyListener listener, final BufferAllocator allocator,
         final BufferDescriptor d, final int base, final int at, final int n)
     {
         final BodyBudget budget = x.server.budget;
+        if (!budget.tryCharge(n))
+        {
+            return refuse(x);
+        }
         final BufferChain part = allocator.newChain();
         try
         {
@@ -244,12 +245,22 @@ final class RequestReader
         return -1;
     }
 
+    /**
+     * Keeps a part of the body: the first as a slice of the input chunk, later ones copied into
+     * chunks of the body's own. The budget is charged whole chunks, the memory really held: a slice
+     * keeps its whole input chunk alive, so a thousand one-byte bodies are charged a thousand chunks.
+     */
     private static int keep(final HttpExchange x, final BufferAllocator allocator, final BufferDescriptor d, final ByteBuffer view,
         final int base, final int at, final int n)
     {
-        x.bodyCharged += n;
+        final BodyBudget budget = x.server.budget;
         if (x.requestBody == null)
         {
+            if (!budget.tryCharge(d.capacity()))
+            {
+                return refuse(x);
+            }
+            x.bodyCharged += d.capacity();
             x.requestBody = allocator.newChain();
             x.requestBody.append(allocator.slice(d, at - base, n));
             return -1;
@@ -260,6 +271,12 @@ final class RequestReader
             BufferDescriptor last = x.requestBody.last();
             if (last.writableBytes() == 0)
             {
+                final int chunk = allocator.arena().chunkSize();
+                if (!budget.tryCharge(chunk))
+                {
+                    return refuse(x);
+                }
+                x.bodyCharged += chunk;
                 last = allocator.allocate();
                 x.requestBody.append(last);
             }

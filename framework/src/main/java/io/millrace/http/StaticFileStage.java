@@ -26,28 +26,10 @@ final class StaticFileStage
         this.allowDotfiles = allowDotfiles;
     }
 
-    /** @return whether a segment of the remainder starts with '.' (.git, .env, a/.hidden/b) */
-    static boolean hasDotSegment(final HttpExchange x)
-    {
-        final int n = x.pathRemainderLength();
-        for (int i = 0; i < n; i++)
-        {
-            if (x.pathRemainderByte(i) == '.' && (i == 0 || x.pathRemainderByte(i - 1) == '/'))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     Outcome handle(final HttpExchange x, final StageContext ctx)
     {
-        if (!allowDotfiles && hasDotSegment(x))
-        {
-            // Hidden files (.git, .env) are 404, as if absent: nginx's usual "location ~ /\\." rule.
-            return x.respondText(404, "not found\n");
-        }
-        final StaticFiles.Resolution r = files.resolve(x.pathRemainder());
+        // Hidden files (.git, .env) are 404 unless allowed, judged on the decoded path (%2eenv too).
+        final StaticFiles.Resolution r = files.resolve(x.pathRemainder(), allowDotfiles);
         if (r.status() != 200)
         {
             return x.respondText(r.status(), r.status() == 404 ? "not found\n" : "refused\n");

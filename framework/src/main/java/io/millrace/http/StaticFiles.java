@@ -86,6 +86,18 @@ public final class StaticFiles
      */
     public Resolution resolve(final String pathAfterPrefix)
     {
+        return resolve(pathAfterPrefix, true);
+    }
+
+    /**
+     * @param pathAfterPrefix the raw request path after {@code /files/}, without the query
+     * @param allowDotfiles   false to answer 404 for a path with a segment whose name starts with
+     *                        '.' ({@code .git}, {@code .env}), judged after percent-decoding so that
+     *                        {@code %2eenv} is hidden too
+     * @return the file to serve, or the status to refuse with
+     */
+    public Resolution resolve(final String pathAfterPrefix, final boolean allowDotfiles)
+    {
         final String decoded = pathAfterPrefix == null ? null : decode(pathAfterPrefix);
         if (decoded == null)
         {
@@ -100,6 +112,10 @@ public final class StaticFiles
             if (segment.isEmpty() || segment.equals(".") || segment.equals(".."))
             {
                 return BAD_REQUEST;
+            }
+            if (!allowDotfiles && segment.charAt(0) == '.')
+            {
+                return NOT_FOUND; // hidden, as if absent: nginx's usual "location ~ /\\." rule
             }
             try
             {

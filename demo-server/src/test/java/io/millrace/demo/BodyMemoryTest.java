@@ -95,13 +95,16 @@ class BodyMemoryTest
         final byte[] piece = new byte[1024];
         Arrays.fill(piece, (byte)'t');
         final List<RawHttp> uploads = new ArrayList<>();
+        long heads = 0;
         try
         {
             for (int i = 0; i < CONNECTIONS; i++)
             {
                 final RawHttp c = new RawHttp(server.port());
                 uploads.add(c);
-                c.send("PUT /kv/t" + i + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + MIB + "\r\n\r\n");
+                final String head = "PUT /kv/t" + i + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + MIB + "\r\n\r\n";
+                c.send(head);
+                heads += head.length();
             }
             // 256 KiB of each body, in 1 KiB writes taking turns over the connections.
             for (int at = 0; at < sent; at += piece.length)
@@ -111,15 +114,19 @@ class BodyMemoryTest
                     c.socket.getOutputStream().write(piece);
                 }
             }
-            final long held = (long)CONNECTIONS * sent;
-            ClientGoneTest.awaitAtMost(Duration.ofSeconds(30), () -> server.service.httpStats().bodyBytesHeld(), held,
-                "every byte sent is charged as it arrives");
-            assertEquals(held, server.service.httpStats().bodyBytesHeld(), "exactly what arrived, not what was announced");
+            final long arrived = (long)CONNECTIONS * sent;
+            final long headBytes = heads;
+            ClientGoneTest.awaitAtMost(Duration.ofSeconds(30), () -> server.service.transportStats().bytesRead(),
+                headBytes + arrived, "the server read every byte sent");
             final long chunks = settle(() -> server.chunksInUse(), CONNECTIONS * (sent / CHUNK + 2L));
-            System.out.printf("BodyMemoryTest: %d chunks in use for %d bodies of %d KiB so far (%.2f per body)%n",
-                chunks, CONNECTIONS, sent / 1024, chunks / (double)CONNECTIONS);
+            final long held = server.service.httpStats().bodyBytesHeld();
+            System.out.printf("BodyMemoryTest: %d chunks in use for %d bodies of %d KiB so far (%.2f per body), %d KiB charged%n",
+                chunks, CONNECTIONS, sent / 1024, chunks / (double)CONNECTIONS, held / 1024);
             assertTrue(chunks <= CONNECTIONS * (sent / CHUNK + 2L),
                 "each body holds its bytes plus two chunks at most: " + chunks + " chunks for " + CONNECTIONS);
+            assertTrue(held >= arrived && held <= arrived + 2L * CHUNK * CONNECTIONS,
+                "charged what arrived, in whole chunks, not what was announced: " + held);
+            assertEquals(0, held % CHUNK, "kept bodies are charged whole chunks");
             // The rest of each body, then the answers; after them nothing is held.
             final byte[] rest = new byte[MIB - sent];
             Arrays.fill(rest, (byte)'t');
@@ -169,6 +176,80 @@ class BodyMemoryTest
         finally
         {
             closeAll(idle);
+        }
+    }
+
+    @Test
+    void bodiesOfAFewBytesAreChargedTheChunksTheyHoldSoTheyCannotTakeTheBuffersOthersNeed() throws Exception
+    {
+        // Defaults: 64 MiB of buffers (4,096 chunks of 16 KiB) and a 32 MiB body budget. Each hostile
+        // body sends one byte with its head and one more later: two bytes, but two chunks held (the
+        // first part is a slice of the input chunk, the second a chunk of the body's own). Charged
+        // by the byte, 2,100 of them took the whole pool past a budget that showed 4 KiB in use.
+        server = new DemoServerFixture(root, "--max-connections", "10000"); // the 4-argument fixture allows 100
+        final int hostile = 2_100;
+        final List<RawHttp> clients = new ArrayList<>();
+        try
+        {
+            long heads = 0;
+            for (int i = 0; i < hostile; i++)
+            {
+                final RawHttp c = new RawHttp(server.port());
+                clients.add(c);
+                final String first = "PUT /kv/tiny" + i + " HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\nx";
+                c.send(first);
+                heads += first.length();
+            }
+            final long headBytes = heads;
+            ClientGoneTest.awaitAtMost(Duration.ofSeconds(60), () -> server.service.transportStats().bytesRead(), headBytes,
+                "the server read the heads and first bytes");
+            for (final RawHttp c : clients)
+            {
+                try
+                {
+                    c.send("y");
+                }
+                catch (final IOException refusedAndClosed)
+                {
+                    // a body refused (503) and its connection closed: allowed
+                }
+            }
+            settle(() -> server.service.transportStats().bytesRead() + server.service.httpStats().bodyBudgetRefusals());
+            final long chunks = server.chunksInUse();
+            System.out.printf("BodyMemoryTest: %d two-byte bodies: %d chunks in use, %d bytes charged, %d refusals, %d exhaustions%n",
+                hostile, chunks, server.service.httpStats().bodyBytesHeld(), server.service.httpStats().bodyBudgetRefusals(),
+                server.service.arena().exhaustions());
+            assertEquals(0, server.service.arena().exhaustions(), "the bodies never took the last buffers: the budget refused them first");
+            assertTrue(server.service.httpStats().bodyBudgetRefusals() > 0, "two chunks each for 2,100 bodies is past the budget");
+            assertTrue(chunks <= (32L << 20) / CHUNK + 64, "bodies hold no more chunks than the budget allows: " + chunks);
+            assertTrue(server.service.httpStats().bodyBytesHeld() <= 32L << 20);
+            for (int i = 0; i < 10; i++)
+            {
+                try (RawHttp fresh = new RawHttp(server.port()))
+                {
+                    fresh.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+                    assertEquals(200, fresh.read().status(), "a fresh client is served while the tiny bodies wait");
+                }
+            }
+        }
+        finally
+        {
+            closeAll(clients);
+        }
+    }
+
+    /** Waits (at most 30 s) until a sum of counters stops moving for 300 ms. */
+    private static void settle(final java.util.function.LongSupplier counters) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long last = counters.getAsLong();
+        int still = 0;
+        while (still < 15 && System.nanoTime() < deadline)
+        {
+            Thread.sleep(20);
+            final long now = counters.getAsLong();
+            still = now == last ? still + 1 : 0;
+            last = now;
         }
     }
 

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The server-wide budget for request bodies held in memory, in bytes. A body is charged as its bytes
- * arrive, never for what its Content-Length or chunk sizes announce, and released when its response
- * is queued (or its connection goes). A part that would push the total past the limit is refused:
+ * arrive, never for what its Content-Length or chunk sizes announce, and for the pooled chunks they
+ * occupy (see {@link RequestReader}), and released when its response is queued (or its connection goes). A part that would push the total past the limit is refused:
  * that one request gets 503 at once and the others go on.
  *
  * <p>Threading: shared by all workers; one atomic add per body part (not per request without a body).

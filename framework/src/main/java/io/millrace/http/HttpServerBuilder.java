@@ -44,7 +44,7 @@ import java.util.Objects;
  * {@code respond} methods, or continue at another of your stages with {@link Outcome#next}.
  *
  * <p>The defaults suit a small service: the machine's processors as workers, 10,000 connections,
- * 60 s idle timeout, 10 s for a request to arrive whole, 8 KiB heads, 1 MiB bodies, 64 MiB of
+ * 60 s idle timeout, 10 s for a request to arrive whole, 8 KiB heads, 1 MiB bodies, 32 MiB of
  * request bodies in memory at once, 64 MiB of pooled buffers. Not thread-safe; build once.
  */
 public final class HttpServerBuilder
@@ -64,7 +64,7 @@ public final class HttpServerBuilder
     private Duration requestTimeout = Duration.ofSeconds(10);
     private int maxHeaderBytes = HttpRequestParser.DEFAULT_MAX_HEADER_BYTES;
     private int maxBodyBytes = HttpRequestParser.DEFAULT_MAX_BODY_BYTES;
-    private long bodyMemoryBytes = 64L << 20;
+    private long bodyMemoryBytes = 32L << 20;
     private int maxBufferMiB = 64;
     private int maxInFlight;
     private boolean finishHalfClosed;
@@ -172,9 +172,10 @@ public final class HttpServerBuilder
     }
 
     /**
-     * @param bytes request bodies held in memory at once, over all connections: a body part that
-     *              would exceed it gets its request a 503 with Retry-After at once, the others go on
-     *              (default 64 MiB)
+     * @param bytes request bodies held in memory at once, over all connections, counted in the
+     *              pooled chunks they occupy: a body part that would exceed it gets its request a 503
+     *              with Retry-After at once, the others go on (default 32 MiB); keep it below
+     *              {@link #maxBufferMiB} so that bodies cannot take the buffers reading needs
      * @return this builder
      */
     public HttpServerBuilder bodyMemory(final long bytes)

@@ -18,11 +18,12 @@ import java.nio.charset.StandardCharsets;
  * enters the pipeline (and takes an in-flight permit) only once it is whole.
  *
  * <p>Body memory: a body is charged to the server's {@link BodyBudget} part by part as it arrives,
- * never for what it announces. Its first part is a slice of the connection's input chunk (no copy:
- * a small body read together with its head costs nothing more); later parts are copied into chunks
- * of the body's own, so a body of n bytes holds at most n bytes plus two chunks however small the
- * reads that brought it. A streamed route's parts go to its {@link BodyListener} and are released
- * at once.
+ * never for what it announces, and for the pooled memory it holds: whole chunks. Its first part is a
+ * slice of the connection's input chunk (no copy: a small body read together with its head costs no
+ * other chunk), charged that chunk; later parts are copied into chunks of the body's own, each
+ * charged when taken, so a body of n bytes holds and is charged at most n bytes plus two chunks
+ * however small the reads that brought it. A streamed route's parts go to its {@link BodyListener},
+ * charged their bytes, and are released at once.
  */
 final class RequestReader
 {
@@ -195,7 +196,12 @@ final class RequestReader
             return -1;
         }
         final BodyBudget budget = x.server.budget;
-        if (!budget.tryCharge(n))
+        final BodyListener listener = x.route.bodyListener;
+        // A streamed part is handed over and released at once: its bytes. A kept part is charged the
+        // pooled memory it makes the body hold, in whole chunks, or a body trickled a byte at a time
+        // would hold a chunk per part while charged a byte (2,000 such bodies took the whole pool).
+        final long charge = listener != null ? n : keptCharge(x, d, n);
+        if (charge > 0 && !budget.tryCharge(charge))
         {
             x.releaseRequestBody();
             x.serverResponse(503, BUSY);
@@ -204,10 +210,14 @@ final class RequestReader
             return RESPOND;
         }
         final BufferAllocator allocator = x.connection.allocator();
-        final BodyListener listener = x.route.bodyListener;
         try
         {
-            return listener != null ? stream(x, listener, allocator, d, base, at, n) : keep(x, allocator, d, view, base, at, n);
+            if (listener != null)
+            {
+                return stream(x, listener, allocator, d, base, at, n);
+            }
+            x.bodyCharged += charge; // released with the body, also if keeping it fails below
+            return keep(x, allocator, d, view, base, at, n);
         }
         catch (final SlabExhaustedException ex)
         {
@@ -247,10 +257,25 @@ final class RequestReader
         return -1;
     }
 
+    /**
+     * @return the pooled memory that keeping {@code n} more bytes of x's body makes it hold: the whole
+     *         input chunk for the first part (its slice pins it), then the fresh chunks that the bytes
+     *         not fitting in the body's last chunk are copied into
+     */
+    private static long keptCharge(final HttpExchange x, final BufferDescriptor d, final int n)
+    {
+        final int chunk = d.capacity();
+        if (x.requestBody == null)
+        {
+            return chunk;
+        }
+        final long beyond = n - x.requestBody.last().writableBytes();
+        return beyond <= 0 ? 0 : (beyond + chunk - 1) / chunk * chunk;
+    }
+
     private static int keep(final HttpExchange x, final BufferAllocator allocator, final BufferDescriptor d, final ByteBuffer view,
         final int base, final int at, final int n)
     {
-        x.bodyCharged += n;
         if (x.requestBody == null)
         {
             x.requestBody = allocator.newChain();

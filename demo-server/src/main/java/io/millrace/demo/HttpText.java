@@ -13,7 +13,7 @@ final class HttpText
 
     static void render(final HttpServerStats s, final StringBuilder out)
     {
-        family(out, "millrace_http_body_bytes_held", "Request body bytes held in memory now.", "gauge", s.bodyBytesHeld());
+        family(out, "millrace_http_body_bytes_held", "Pooled memory held by request bodies now, in whole buffer chunks.", "gauge", s.bodyBytesHeld());
         family(out, "millrace_http_body_bytes_limit", "The server-wide budget for request bodies in memory.", "gauge",
             s.bodyBytesLimit());
         family(out, "millrace_http_body_budget_refusals_total", "Requests answered 503 because their body exceeded the budget.",

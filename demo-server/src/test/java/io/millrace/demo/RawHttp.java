@@ -47,6 +47,15 @@ final class RawHttp implements AutoCloseable
     /** Reads one response with a Content-Length body (the demo never answers chunked). */
     Response read() throws IOException
     {
+        return read(false);
+    }
+
+    /**
+     * Reads one response; for the answer to a HEAD request ({@code headOnly}) no body bytes are
+     * read whatever its Content-Length says, so that the next response on the stream parses.
+     */
+    Response read(final boolean headOnly) throws IOException
+    {
         final String statusLine = line();
         if (statusLine == null)
         {
@@ -60,7 +69,7 @@ final class RawHttp implements AutoCloseable
             headers.put(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
         }
         final int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
-        final byte[] body = status == 304 ? new byte[0] : in.readNBytes(length);
+        final byte[] body = headOnly || status == 304 ? new byte[0] : in.readNBytes(length);
         return new Response(status, headers, body);
     }
 

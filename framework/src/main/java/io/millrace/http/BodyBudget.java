@@ -4,11 +4,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The server-wide budget for request bodies held in memory, in bytes. A body is charged as its bytes
- * arrive, never for what its Content-Length or chunk sizes announce, and released when its response
- * is queued (or its connection goes). A part that would push the total past the limit is refused:
- * that one request gets 503 at once and the others go on.
+ * arrive, never for what its Content-Length or chunk sizes announce, and for the whole pooled chunks
+ * they occupy (see {@link RequestReader}); it is released when its response is queued (or its
+ * connection goes). A charge that would push the total past the limit is refused: that one request
+ * gets 503 at once and the others go on.
  *
- * <p>Threading: shared by all workers; one atomic add per body part (not per request without a body).
+ * <p>Threading: shared by all workers; one atomic add per chunk a body takes (none for a request without a body).
  */
 final class BodyBudget
 {

@@ -69,6 +69,21 @@ class StaticFilesTest
         assertServes("docs/up/index.html", root.resolve("index.html"));
     }
 
+    @Test
+    void dotfilesAreHiddenUnlessAllowedEvenPercentEncoded() throws IOException
+    {
+        Files.writeString(root.resolve(".env"), "PASSWORD=x");
+        Files.createDirectories(root.resolve("docs/.git"));
+        Files.writeString(root.resolve("docs/.git/config"), "[core]");
+        for (final String raw : new String[] {".env", "%2eenv", "%2Eenv", "docs/.git/config", "docs/%2egit/config"})
+        {
+            assertEquals(404, new StaticFiles(root, false).resolve(raw).status(), raw);
+            assertEquals(200, new StaticFiles(root, true).resolve(raw).status(), raw);
+        }
+        assertEquals(200, new StaticFiles(root, false).resolve("docs/a%20b.txt").status(), "a name with a dot inside is not hidden");
+        assertEquals(400, new StaticFiles(root, false).resolve("%2e%2e/secret.txt").status(), "traversal stays a 400");
+    }
+
     private void assertServes(final String raw, final Path expected) throws IOException
     {
         final StaticFiles.Resolution r = files.resolve(raw);

@@ -213,8 +213,13 @@ final class StageRunner<R>
             exchange.cancelSuspension(); // a late resume now throws; one already on its way is never drained
         }
         runtime.countAbortedByStoppedWorker();
-        exchange.error = new io.millrace.PipelineAbortedException("pipeline '" + runtime.name() +
-            "' shut down while stage '" + runtime.stageName(stage) + "' ran for the request, past the deadline", null);
+        // A fatal error stops the workers too: then the abort carries it, as the sweep's do.
+        final Throwable fatal = runtime.failure();
+        exchange.error = new io.millrace.PipelineAbortedException(fatal != null
+            ? "pipeline '" + runtime.name() + "' failed with a fatal error while stage '" + runtime.stageName(stage) +
+                "' ran for the request"
+            : "pipeline '" + runtime.name() + "' shut down while stage '" + runtime.stageName(stage) +
+                "' ran for the request, past the deadline", fatal);
         complete(exchange);
     }
 

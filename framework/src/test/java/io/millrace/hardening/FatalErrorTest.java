@@ -58,7 +58,9 @@ class FatalErrorTest
         final StageRef<Integer> park = b.stage("park");
         final StageRef<Integer> boom = b.stage("boom", inBlockingStage ? Placement.blocking(2) : Placement.inline());
         b.handle(entry, (id, ctx) -> id < 50 ? Outcome.next(park) : Outcome.next(boom))
-         .handle(park, (id, ctx) -> { ctx.suspend(); parkedAll.countDown(); return Outcome.blocked(); }) // never resumed
+         // never resumed; the latch counts down inside the stage, so the fatal error may stop a worker
+         // while the last park stage is still returning: that request is aborted with the error too
+         .handle(park, (id, ctx) -> { ctx.suspend(); parkedAll.countDown(); return Outcome.blocked(); })
          .handle(boom, (id, ctx) -> { throw oom; });
         final Pipeline<Integer> pipeline = b.name("fatal").workers(2)
             .onFatalError((name, thread, error) -> { hookCalls.incrementAndGet(); hookThread.complete(thread); })

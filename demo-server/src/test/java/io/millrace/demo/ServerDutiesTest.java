@@ -169,6 +169,45 @@ class ServerDutiesTest
         }
     }
 
+    @Test
+    @Timeout(60)
+    void uploadsStillArrivingHoldNoInFlightPermit() throws Exception
+    {
+        server = new DemoServerFixture(root, "--max-in-flight", "2");
+        final List<RawHttp> uploads = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                final RawHttp raw = new RawHttp(server.port());
+                uploads.add(raw);
+                raw.send("PUT /kv/up" + i + " HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n0123456789");
+            }
+            // Ten uploads half sent, an in-flight bound of two: other clients are still served.
+            for (int i = 0; i < 5; i++)
+            {
+                try (RawHttp other = new RawHttp(server.port()))
+                {
+                    other.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+                    assertEquals(200, other.read().status(), "a slow upload does not hold a permit");
+                }
+            }
+            assertEquals(0, server.service.pipeline().metrics().inFlight(), "nothing in flight while bodies arrive");
+            for (int i = 0; i < uploads.size(); i++)
+            {
+                uploads.get(i).send("abcdefghij");
+                assertEquals(201, uploads.get(i).read().status(), "upload " + i + " completes once whole");
+            }
+        }
+        finally
+        {
+            for (final RawHttp raw : uploads)
+            {
+                raw.close();
+            }
+        }
+    }
+
     /** Reads a response head (up to the empty line) and nothing more. */
     private static String headOnly(final RawHttp raw) throws IOException
     {

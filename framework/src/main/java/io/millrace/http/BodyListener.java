@@ -26,4 +26,17 @@ public interface BodyListener
      * @throws Exception to fail the request
      */
     void onBodyPart(HttpExchange exchange, BufferChain part) throws Exception;
+
+    /**
+     * The body will never be complete: its connection closed or was reset, it timed out (408), it
+     * broke the chunked framing (400), or it passed a limit (413, 503). The route's stage will not
+     * run; release what the parts so far were going into (close the file, say). Called at most once
+     * per request, on the connection's worker, and not after {@link #onBodyPart} threw. Guarded like
+     * {@link #onBodyPart}: a throw is logged and counted.
+     *
+     * @param exchange the request whose body was cut short
+     */
+    default void onBodyAborted(final HttpExchange exchange)
+    {
+    }
 }

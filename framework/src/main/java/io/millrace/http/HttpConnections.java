@@ -102,6 +102,7 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
         }
         else
         {
+            x.abortStream();
             x.clearResponse();
             x.releaseRequestBody(); // a body that was still arriving
         }
@@ -133,6 +134,7 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
             return;
         }
         x.partial = false;
+        x.abortStream();
         x.releaseRequestBody();
         x.clearResponse();
         x.serverResponse(408, TIMEOUT);

@@ -54,6 +54,8 @@ public final class HttpExchange
     boolean responded;
     /** Set off the connection's worker for a request that completed without a response: route answers its 500. */
     boolean orphaned;
+    /** The current request's streamed body was cut short and its listener told, or its listener threw. */
+    boolean streamEnded;
     /** Whether the current request's head is complete and routed (or answered). */
     boolean headDone;
     /** The client went away while its request was in the pipeline: no response is sent. */
@@ -519,8 +521,33 @@ public final class HttpExchange
         parser.reset();
         route = null;
         headDone = false;
+        streamEnded = false;
         paramStart = 0;
         routeKeyHash = 0;
+    }
+
+    /**
+     * Tells the route's body listener, if the request streams its body and the body is not complete,
+     * that it never will be. On the connection's worker; at most once per request.
+     */
+    void abortStream()
+    {
+        final Route r = route;
+        if (streamEnded || !headDone || r == null || r.bodyListener == null || parser.isComplete())
+        {
+            return;
+        }
+        streamEnded = true;
+        try
+        {
+            r.bodyListener.onBodyAborted(this);
+        }
+        catch (final Throwable ex)
+        {
+            io.millrace.worker.Fatal.rethrowIfFatal(ex);
+            server.handlerErrors.incrementAndGet();
+            server.errors.warn("body listener of route " + r.patternText() + " failed in onBodyAborted", "ignored", ex);
+        }
     }
 
     /** Releases the request's body and its share of the body budget. Any thread. */

@@ -94,6 +94,7 @@ final class RequestReader
             }
             if (result == HttpRequestParser.ERROR)
             {
+                x.abortStream(); // a streamed body broken mid-way (a bad chunk, over the limit)
                 x.serverResponse(parser.errorStatus(), (parser.errorStatus() + " " + parser.errorReason() + "\n")
                     .getBytes(StandardCharsets.US_ASCII));
                 x.closeAfter = true; // after a framing error the rest of the stream cannot be trusted
@@ -207,6 +208,7 @@ final class RequestReader
     /** Answers 503 with Retry-After, dropping what the body holds: no memory for it now. */
     private static int refuse(final HttpExchange x)
     {
+        x.abortStream();
         x.releaseRequestBody();
         x.serverResponse(503, BUSY);
         x.header("Retry-After", "1");
@@ -231,6 +233,7 @@ final class RequestReader
         catch (final Throwable ex)
         {
             Fatal.rethrowIfFatal(ex);
+            x.streamEnded = true; // a listener that threw hears no more
             x.server.handlerErrors.incrementAndGet();
             x.server.errors.warn("body listener of route " + x.route.patternText() + " failed", "answering 500", ex);
             x.serverResponse(500, INTERNAL);

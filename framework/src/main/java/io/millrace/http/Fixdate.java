@@ -85,7 +85,7 @@ final class Fixdate
     }
 
     /** @return the decimal value of {@code count} digits at {@code at}, or -1 if any is not a digit */
-    private static int digits(final CharSequence text, final int at, final int count)
+    static int digits(final CharSequence text, final int at, final int count)
     {
         int value = 0;
         for (int i = at; i < at + count; i++)

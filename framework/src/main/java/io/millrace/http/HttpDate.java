@@ -137,17 +137,7 @@ public final class HttpDate
     /** @return the decimal value of {@code count} digits at {@code at}, or -1 if any is not a digit */
     private static int digits(final String text, final int at, final int count)
     {
-        int value = 0;
-        for (int i = at; i < at + count; i++)
-        {
-            final char c = text.charAt(i);
-            if (c < '0' || c > '9')
-            {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-        }
-        return value;
+        return Fixdate.digits(text, at, count);
     }
 
     private static int indexOf(final String[] names, final String name)

@@ -198,16 +198,8 @@ final class RequestHead
         {
             int comma = indexOf(head, i, end, ',');
             comma = comma < 0 ? end : comma;
-            int s = i;
-            int e = comma;
-            while (s < e && isOws(head[s]))
-            {
-                s++;
-            }
-            while (e > s && isOws(head[e - 1]))
-            {
-                e--;
-            }
+            final int s = skipOws(i, comma);
+            final int e = trimOws(s, comma);
             if (comma < end && (equalsIgnoreCase(head, s, e, "chunked") || equalsIgnoreCase(head, s, e, "identity")))
             {
                 return failure(400, "invalid Transfer-Encoding list");
@@ -534,6 +526,28 @@ final class RequestHead
         return true;
     }
 
+    /** @return the first index in {@code [from, to)} that is not optional whitespace, or {@code to} */
+    private int skipOws(final int from, final int to)
+    {
+        int s = from;
+        while (s < to && isOws(head[s]))
+        {
+            s++;
+        }
+        return s;
+    }
+
+    /** @return the end of {@code [from, to)} with trailing optional whitespace dropped */
+    private int trimOws(final int from, final int to)
+    {
+        int e = to;
+        while (e > from && isOws(head[e - 1]))
+        {
+            e--;
+        }
+        return e;
+    }
+
     private void connectionOptions(final int start, final int end)
     {
         int i = start;
@@ -541,16 +555,8 @@ final class RequestHead
         {
             int comma = indexOf(head, i, end, ',');
             comma = comma < 0 ? end : comma;
-            int s = i;
-            int e = comma;
-            while (s < e && isOws(head[s]))
-            {
-                s++;
-            }
-            while (e > s && isOws(head[e - 1]))
-            {
-                e--;
-            }
+            final int s = skipOws(i, comma);
+            final int e = trimOws(s, comma);
             connectionClose |= equalsIgnoreCase(head, s, e, "close");
             connectionKeepAlive |= equalsIgnoreCase(head, s, e, "keep-alive");
             i = comma + 1;

@@ -1,0 +1,394 @@
+package io.millrace.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The append-only log of one topic partition: a directory of {@link Segment}s named by base offset,
+ * records framed by {@link RecordCodec}, dense offsets from 0. Appends write at once (the records
+ * are then in the page cache: they survive a process crash, not a power loss); {@link #flush()}
+ * forces the tail segment, and rolled segments are forced when they are rolled, so after a flush
+ * every record appended so far survives a power loss.
+ *
+ * <p>{@link #open} recovers after a crash ({@link LogRecovery}); {@link #close()} leaves a
+ * clean-shutdown marker so that the next open need not scan.
+ *
+ * <p>Threading: a log is owned by one thread (the partition's worker): no method may be called
+ * concurrently, and nothing is locked. Two logs must never be open on the same directory.
+ */
+public final class PartitionLog implements AutoCloseable
+{
+    /** File whose presence says the log was closed cleanly; deleted at open. */
+    public static final String CLEAN_MARKER = ".clean-shutdown";
+    private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\" + Segment.LOG_SUFFIX);
+    /** Records per gathering write: {@code 2 * GATHER} buffers stays under Linux's IOV_MAX of 1024. */
+    private static final int GATHER = 256;
+
+    private final Path dir;
+    private final LogOptions options;
+    private final RecordCodec codec;
+    private final List<Segment> segments;
+    private final RecoveryReport recovery;
+    private final ByteBuffer readHeader = ByteBuffer.allocateDirect(RecordCodec.HEADER_BYTES);
+    private final ByteBuffer[] gather = new ByteBuffer[2 * GATHER];
+    private final ByteBuffer[] headers = new ByteBuffer[GATHER];
+    private final ByteBuffer[] single = new ByteBuffer[1];
+    private IOException failure;
+    private boolean closed;
+
+    private PartitionLog(final Path dir, final LogOptions options, final List<Segment> segments,
+                         final RecordCodec codec, final RecoveryReport recovery)
+    {
+        this.dir = dir;
+        this.options = options;
+        this.codec = codec;
+        this.segments = segments;
+        this.recovery = recovery;
+        final ByteBuffer headerSpace = ByteBuffer.allocateDirect(GATHER * RecordCodec.HEADER_BYTES);
+        for (int i = 0; i < GATHER; i++)
+        {
+            headers[i] = headerSpace.slice(i * RecordCodec.HEADER_BYTES, RecordCodec.HEADER_BYTES);
+        }
+    }
+
+    /**
+     * Opens the log in {@code dir} (created if absent), recovering it if it was not closed cleanly.
+     *
+     * @throws LogCorruptedException if a segment before the tail is damaged; the message names the
+     *                               file, the position and the repair option
+     */
+    public static PartitionLog open(final Path dir, final LogOptions options) throws IOException
+    {
+        Objects.requireNonNull(options, "options");
+        Files.createDirectories(dir);
+        final List<Long> bases = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir))
+        {
+            for (final Path f : files)
+            {
+                final String name = f.getFileName().toString();
+                if (SEGMENT_NAME.matcher(name).matches())
+                {
+                    bases.add(Long.parseLong(name.substring(0, 20)));
+                }
+            }
+        }
+        bases.sort(null);
+        final List<Segment> segments = new ArrayList<>();
+        final RecordCodec codec = new RecordCodec(options.maxRecordBytes());
+        try
+        {
+            for (final long base : bases)
+            {
+                segments.add(Segment.open(dir, base, options));
+            }
+            if (segments.isEmpty())
+            {
+                segments.add(Segment.open(dir, 0, options));
+            }
+            final Path marker = dir.resolve(CLEAN_MARKER);
+            final ByteBuffer scratch = ByteBuffer.allocateDirect(
+                Math.max(64 * 1024, RecordCodec.HEADER_BYTES + options.maxRecordBytes()));
+            final RecoveryReport report = new LogRecovery(segments, codec, scratch, options).run(Files.exists(marker));
+            for (int i = 0; i < segments.size() - 1; i++)
+            {
+                segments.get(i).seal();
+            }
+            // From here on a crash must find no marker: delete it durably before any append.
+            Files.deleteIfExists(marker);
+            syncDirectory(dir);
+            return new PartitionLog(dir, options, segments, codec, report);
+        }
+        catch (IOException | RuntimeException e)
+        {
+            for (final Segment s : segments)
+            {
+                try
+                {
+                    s.close();
+                }
+                catch (IOException suppressed)
+                {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** @return what {@link #open} found and did */
+    public RecoveryReport recovery()
+    {
+        return recovery;
+    }
+
+    /** @return the partition directory */
+    public Path directory()
+    {
+        return dir;
+    }
+
+    /** @return the lowest offset still held (rises with retention) */
+    public long startOffset()
+    {
+        return segments.get(0).baseOffset;
+    }
+
+    /** @return the offset the next append gets */
+    public long nextOffset()
+    {
+        return tail().nextOffset;
+    }
+
+    /** @return bytes in all segment files */
+    public long sizeBytes()
+    {
+        long total = 0;
+        for (final Segment s : segments)
+        {
+            total += s.size();
+        }
+        return total;
+    }
+
+    /** @return number of segments, the tail included */
+    public int segmentCount()
+    {
+        return segments.size();
+    }
+
+    /**
+     * Appends one record: its payload is the remaining bytes of {@code payload}, which are consumed.
+     *
+     * @return the record's offset
+     */
+    public long append(final ByteBuffer payload) throws IOException
+    {
+        single[0] = payload;
+        return appendBatch(single, 0, 1);
+    }
+
+    /**
+     * Appends {@code count} records with as few gathering writes as segment rolls allow. Every
+     * payload is checked against the maximum record size before anything is written. Payloads are
+     * consumed (positions advance to their limits).
+     *
+     * @return the offset of the first record; the others follow densely
+     */
+    public long appendBatch(final ByteBuffer[] payloads, final int from, final int count) throws IOException
+    {
+        checkUsable();
+        Objects.checkFromIndexSize(from, count, payloads.length);
+        for (int i = from; i < from + count; i++)
+        {
+            if (payloads[i].remaining() > options.maxRecordBytes())
+            {
+                throw new IllegalArgumentException("record " + (i - from) + " of the batch has " + payloads[i].remaining()
+                    + " bytes, over the maximum record size of " + options.maxRecordBytes()
+                    + "; nothing was appended. Split it, or raise LogOptions.maxRecordBytes");
+            }
+        }
+        final long first = nextOffset();
+        int pending = 0;
+        long pendingBytes = 0;
+        try
+        {
+            for (int i = from; i < from + count; i++)
+            {
+                final ByteBuffer payload = payloads[i];
+                final int recordBytes = RecordCodec.HEADER_BYTES + payload.remaining();
+                final Segment active = tail();
+                final long used = active.size() + pendingBytes;
+                if (used > 0 && (used + recordBytes > options.segmentBytes() || active.index.full()
+                    || active.nextOffset - active.baseOffset >= Integer.MAX_VALUE))
+                {
+                    write(pending, pendingBytes);
+                    pending = 0;
+                    pendingBytes = 0;
+                    roll();
+                }
+                final Segment s = tail();
+                if (pending == GATHER)
+                {
+                    write(pending, pendingBytes);
+                    pending = 0;
+                    pendingBytes = 0;
+                }
+                final ByteBuffer header = headers[pending].clear();
+                codec.encodeHeader(header, s.nextOffset, payload);
+                header.flip();
+                s.index.onAppend(s.nextOffset, s.size() + pendingBytes, recordBytes);
+                s.nextOffset++;
+                gather[2 * pending] = header;
+                gather[2 * pending + 1] = payload;
+                pending++;
+                pendingBytes += recordBytes;
+            }
+            write(pending, pendingBytes);
+        }
+        catch (IOException | RuntimeException e)
+        {
+            failure = e instanceof IOException io ? io : new IOException(e);
+            throw e;
+        }
+        return first;
+    }
+
+    private void write(final int pending, final long bytes) throws IOException
+    {
+        if (pending > 0)
+        {
+            final Segment s = tail();
+            s.write(gather, 0, 2 * pending, bytes);
+            s.lastAppendMillis = options.clock().getAsLong();
+            java.util.Arrays.fill(gather, 0, 2 * pending, null); // do not keep callers' payloads reachable
+        }
+    }
+
+    /** Forces the tail segment ({@code fdatasync}): every record appended so far survives a power loss. */
+    public void flush() throws IOException
+    {
+        checkUsable();
+        tail().force();
+    }
+
+    /**
+     * Starts a new segment at {@link #nextOffset()}; the old tail is forced and its index trimmed
+     * first, so that only the tail can ever be torn by a crash. Does nothing if the tail is empty.
+     */
+    public void roll() throws IOException
+    {
+        checkUsable();
+        final Segment old = tail();
+        if (old.size() == 0)
+        {
+            return;
+        }
+        old.seal();
+        final Segment next = Segment.open(dir, old.nextOffset, options);
+        next.nextOffset = old.nextOffset;
+        segments.add(next);
+        syncDirectory(dir);
+    }
+
+    /**
+     * Reads the payload of one record, verifying its CRC.
+     *
+     * @return the payload, or null if {@code offset} is below {@link #startOffset()} (deleted by
+     *         retention) or at or beyond {@link #nextOffset()}
+     * @throws LogCorruptedException if the record (or one scanned on the way from the index entry)
+     *                               is damaged; names the file and byte position
+     */
+    public byte[] read(final long offset) throws IOException
+    {
+        checkUsable();
+        if (offset < startOffset() || offset >= nextOffset())
+        {
+            return null;
+        }
+        int lo = 0;
+        int hi = segments.size() - 1;
+        while (lo < hi) // the last segment whose base is <= offset
+        {
+            final int mid = (lo + hi + 1) >>> 1;
+            if (segments.get(mid).baseOffset <= offset)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return segments.get(lo).read(offset, codec, readHeader);
+    }
+
+    /**
+     * Deletes whole old segments, oldest first, never the tail: while a segment's last append is
+     * older than the age limit, or while the segments after it still hold at least the size limit.
+     *
+     * @return the number of segments deleted
+     */
+    public int enforceRetention() throws IOException
+    {
+        checkUsable();
+        final long now = options.clock().getAsLong();
+        long total = sizeBytes();
+        int deleted = 0;
+        while (segments.size() > 1)
+        {
+            final Segment oldest = segments.get(0);
+            final boolean tooOld = options.retentionMillis() >= 0 && now - oldest.lastAppendMillis > options.retentionMillis();
+            final boolean tooBig = options.retentionBytes() >= 0 && total - oldest.size() >= options.retentionBytes();
+            if (!tooOld && !tooBig)
+            {
+                break;
+            }
+            segments.remove(0);
+            total -= oldest.size();
+            oldest.delete();
+            deleted++;
+        }
+        return deleted;
+    }
+
+    /** Forces and closes every segment and leaves the clean-shutdown marker. Idempotent. */
+    @Override
+    public void close() throws IOException
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (failure == null)
+        {
+            tail().seal();
+        }
+        for (final Segment s : segments)
+        {
+            s.close();
+        }
+        if (failure == null) // after a failed write the files may disagree with the index: let recovery look
+        {
+            Files.write(dir.resolve(CLEAN_MARKER), new byte[0]);
+            syncDirectory(dir);
+        }
+    }
+
+    private Segment tail()
+    {
+        return segments.get(segments.size() - 1);
+    }
+
+    private void checkUsable()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("the log in " + dir + " is closed; open it again");
+        }
+        if (failure != null)
+        {
+            throw new IllegalStateException("the log in " + dir + " failed on an earlier append (" + failure
+                + ") and its files may not match its state; close it and open it again to recover", failure);
+        }
+    }
+
+    /** Makes created, renamed and deleted names in {@code dir} durable (Linux: fsync of the directory). */
+    static void syncDirectory(final Path dir) throws IOException
+    {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ))
+        {
+            d.force(true);
+        }
+    }
+}

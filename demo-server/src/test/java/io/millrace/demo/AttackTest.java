@@ -158,7 +158,7 @@ class AttackTest
         server = new DemoServerFixture(root, Duration.ofSeconds(30), Duration.ofSeconds(2), 0);
         try (RawHttp raw = new RawHttp(server.port()))
         {
-            final byte[] v = new byte[1 << 20];
+            final byte[] v = new byte[(1 << 20) - 4096]; // within a partition's 1 MiB share, key and entry included
             java.util.Arrays.fill(v, (byte)'v');
             raw.send("PUT /kv/bigv HTTP/1.1\r\nHost: t\r\nContent-Length: " + v.length + "\r\n\r\n");
             raw.socket.getOutputStream().write(v);
@@ -356,5 +356,47 @@ class AttackTest
             raw.send("GET /kv/v HTTP/1.1\r\nHost: t\r\n\r\n");
             assertEquals(200, raw.read().status(), "still serving");
         }
+    }
+
+    /**
+     * Finding: /kv charged only value bytes to --kv-max-mib, so keys with empty values were free:
+     * up to 100,000 entries per partition (6.4 million with 64 partitions, some 2 GB of heap for
+     * 256-byte keys) for a store "bounded" at 1 MiB, an OutOfMemoryError for a 256 MiB server.
+     */
+    @Test
+    @Timeout(60)
+    void emptyValuesUnderLongKeysCannotGrowTheKvStorePastItsBudget() throws Exception
+    {
+        server = new DemoServerFixture(root, "--kv-max-mib", "1");
+        final int batches = 100;
+        final int perBatch = 100;
+        int stored = 0;
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            for (int b = 0; b < batches; b++)
+            {
+                final StringBuilder wire = new StringBuilder();
+                for (int i = 0; i < perBatch; i++)
+                {
+                    final String key = String.format("%08d", b * perBatch + i) + "k".repeat(KvStore.MAX_KEY_BYTES - 8);
+                    wire.append("PUT /kv/").append(key).append(" HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+                }
+                raw.send(wire.toString());
+                for (int i = 0; i < perBatch; i++)
+                {
+                    final int status = raw.read().status();
+                    if (status == 201)
+                    {
+                        stored++;
+                    }
+                    else
+                    {
+                        assertEquals(507, status);
+                    }
+                }
+            }
+        }
+        // 1 MiB holds at most 4096 keys of 256 bytes, before any per-entry overhead.
+        assertTrue(stored <= (1 << 20) / KvStore.MAX_KEY_BYTES, stored + " keys of 256 bytes stored in a 1 MiB store");
     }
 }

@@ -399,4 +399,24 @@ class AttackTest
         // 1 MiB holds at most 4096 keys of 256 bytes, before any per-entry overhead.
         assertTrue(stored <= (1 << 20) / KvStore.MAX_KEY_BYTES, stored + " keys of 256 bytes stored in a 1 MiB store");
     }
+
+    /**
+     * Finding: the empty line a client may send after a request (RFC 9112 section 2.2: a server
+     * ignores it) armed the request deadline, so an idle keep-alive connection got an unsolicited
+     * 408 instead of closing quietly at its idle timeout.
+     */
+    @Test
+    @Timeout(30)
+    void aStrayCrlfAfterARequestIsIgnoredNotAnswered408() throws Exception
+    {
+        server = new DemoServerFixture(root, Duration.ofSeconds(1), Duration.ofMillis(100), 0);
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            raw.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, raw.read().status());
+            raw.send("\r\n");
+            final byte[] rest = raw.socket.getInputStream().readAllBytes(); // until the idle timeout closes it
+            assertEquals("", new String(rest, StandardCharsets.ISO_8859_1), "nothing is sent for an empty line");
+        }
+    }
 }

@@ -18,7 +18,7 @@ import java.time.Duration;
  * @param maxInFlight      requests in the pipeline at once (503 above it); 0 for the pipeline's default
  * @param maxBufferMiB     the slab arena's cap in MiB (1 MiB slabs of 16 KiB chunks); above it a
  *                         request that needs a buffer fails and its connection closes
- * @param kvMaxMiB         value bytes the /kv store holds at most, in MiB (507 above it)
+ * @param kvMaxMiB         bytes the /kv store holds at most (values, keys and a per-entry overhead), in MiB (507 above it)
  * @param bodyMemoryMiB    request body memory at once, all connections together (503 above it); 0 for half of maxBufferMiB
  * @param allowDotfiles    serve files and directories whose name starts with '.'
  * @param finishHalfClosed answer requests whose client shut down its sending side instead of cancelling them
@@ -57,7 +57,7 @@ public record DemoConfig(
           --max-buffer-mib N     pooled buffer memory at most, in MiB (default 64)
           --body-memory-mib N    request body memory at once, in MiB (whole 16 KiB chunks); a request
                                  past it gets 503 with Retry-After (default: half of --max-buffer-mib)
-          --kv-max-mib N         value bytes the /kv store holds at most, in MiB; 507 above it (default 64)
+          --kv-max-mib N         bytes the /kv store holds at most (keys and values), in MiB; 507 above it (default 64)
           --allow-dotfiles       serve files and directories whose name starts with '.' (refused by default)
           --finish-half-closed   answer a queued request whose client shut down its sending side
                                  (default: cancel it and log 499, as nginx does)

@@ -20,6 +20,12 @@ final class KvStore
 {
     /** Longest key, in bytes. */
     static final int MAX_KEY_BYTES = 256;
+    /**
+     * What an entry costs besides its key and value bytes (the Key, its array's header, the map's
+     * node and slot), charged with the key to the byte budget, so that empty values under long
+     * keys cannot grow the heap past it.
+     */
+    static final int ENTRY_OVERHEAD_BYTES = 96;
 
     private final HashMap<Key, byte[]>[] partitions;
     private final Key[] probes;
@@ -81,6 +87,11 @@ final class KvStore
     }
 
     /** Loads the exchange's key (the path after {@code /kv/}) into the partition's probe. */
+    private static long entryBytes(final Key key)
+    {
+        return key.length + ENTRY_OVERHEAD_BYTES;
+    }
+
     private Key probe(final int partition, final HttpExchange x)
     {
         final Key k = probes[partition];
@@ -107,7 +118,7 @@ final class KvStore
         final HashMap<Key, byte[]> map = partitions[partition];
         final Key probe = probe(partition, x);
         final byte[] old = map.get(probe);
-        final long after = bytes[partition] + value.length - (old == null ? 0 : old.length);
+        final long after = bytes[partition] + value.length - (old == null ? -entryBytes(probe) : old.length);
         if (after > maxBytesPerPartition || old == null && map.size() >= maxEntriesPerPartition)
         {
             return -1;
@@ -127,12 +138,13 @@ final class KvStore
      */
     boolean delete(final int partition, final HttpExchange x)
     {
-        final byte[] old = partitions[partition].remove(probe(partition, x));
+        final Key probe = probe(partition, x);
+        final byte[] old = partitions[partition].remove(probe);
         if (old == null)
         {
             return false;
         }
-        bytes[partition] -= old.length;
+        bytes[partition] -= old.length + entryBytes(probe);
         return true;
     }
 

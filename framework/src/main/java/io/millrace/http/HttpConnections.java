@@ -128,8 +128,9 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
     {
         final HttpExchange x = (HttpExchange)connection.attachment();
         core.requestTimeouts.incrementAndGet();
-        if (x == null || x.inPipeline || !x.partial || x.closing)
+        if (x == null || x.inPipeline || !x.partial || x.closing || !x.parser.started())
         {
+            // Only empty lines since the last request (which a server ignores): no request to answer 408.
             connection.close();
             return;
         }

@@ -290,6 +290,12 @@ public final class HttpRequestParser
         return state == BODY || state == CHUNKED || bodyReceived > 0;
     }
 
+    /** @return whether a request has begun: more than the empty lines that may precede one (RFC 9112 section 2.2) */
+    boolean started()
+    {
+        return state != REQUEST_LINE || !head.lineEmpty();
+    }
+
     /** @return whether the head is complete and valid: its body (if any) is being read, or the request is done */
     public boolean headComplete()
     {

@@ -95,14 +95,13 @@ final class Endpoints
         final String query = x.query();
         if (query != null && query.startsWith("ms="))
         {
-            try
-            {
-                ms = Math.max(0, Math.min(MAX_SLOW_MS, Integer.parseInt(query.substring(3))));
-            }
-            catch (final NumberFormatException ex)
+            final String digits = query.substring(3);
+            if (digits.isEmpty() || !digits.chars().allMatch(Character::isDigit))
             {
                 return x.respondText(400, "ms must be a number\n");
             }
+            // Clamped, not parsed whole: a number past a long's range is just a long wait, capped.
+            ms = digits.length() > 9 ? MAX_SLOW_MS : Math.min(MAX_SLOW_MS, Integer.parseInt(digits));
         }
         // Sleep in slices, so that a request whose client went away stops early.
         final long end = System.nanoTime() + ms * 1_000_000L;

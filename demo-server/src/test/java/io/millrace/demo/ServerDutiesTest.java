@@ -208,6 +208,20 @@ class ServerDutiesTest
         }
     }
 
+    @Test
+    @Timeout(60)
+    void aSlowDurationPastAnIntIsCappedAndANonNumberIs400() throws Exception
+    {
+        server = new DemoServerFixture(root);
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            raw.send("GET /slow?ms=99999999999 HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals("slept 2000 ms\n", raw.read().text(), "capped at the maximum, not refused as 'not a number'");
+            raw.send("GET /slow?ms=12x HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(400, raw.read().status());
+        }
+    }
+
     /** Reads a response head (up to the empty line) and nothing more. */
     private static String headOnly(final RawHttp raw) throws IOException
     {

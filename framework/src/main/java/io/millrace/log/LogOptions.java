@@ -19,14 +19,18 @@ import java.util.function.LongSupplier;
  * @param clock              wall-clock milliseconds, for segment ages (injectable for tests)
  * @param repairTruncate     at open, truncate at corruption found before the tail segment (deleting every later
  *                           segment) instead of refusing to open; an explicit, logged repair, off by default
+ * @param channels           how segment files are opened: {@link SegmentChannels#FILES} (real files); tests put a
+ *                           fault-injecting channel here (a simulated power cut keeps only what was forced)
  */
 public record LogOptions(int segmentBytes, int indexIntervalBytes, int maxIndexBytes, int maxRecordBytes,
-                         long retentionBytes, long retentionMillis, LongSupplier clock, boolean repairTruncate)
+                         long retentionBytes, long retentionMillis, LongSupplier clock, boolean repairTruncate,
+                         SegmentChannels channels)
 {
     /** Checks every field, with a message saying what is allowed. */
     public LogOptions
     {
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(channels, "channels");
         if (maxRecordBytes < 0 || maxRecordBytes > Integer.MAX_VALUE - RecordCodec.HEADER_BYTES)
         {
             throw new IllegalArgumentException("maxRecordBytes must be in [0, 2 GiB - 17], was " + maxRecordBytes);
@@ -58,54 +62,60 @@ public record LogOptions(int segmentBytes, int indexIntervalBytes, int maxIndexB
      */
     public static LogOptions defaults()
     {
-        return new LogOptions(1 << 30, 4096, 2 << 20, 1 << 20, -1, -1, System::currentTimeMillis, false);
+        return new LogOptions(1 << 30, 4096, 2 << 20, 1 << 20, -1, -1, System::currentTimeMillis, false, SegmentChannels.FILES);
     }
 
     /** @return a copy with another segment size */
     public LogOptions withSegmentBytes(final int v)
     {
-        return new LogOptions(v, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate);
+        return new LogOptions(v, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate, channels);
     }
 
     /** @return a copy with another index interval */
     public LogOptions withIndexIntervalBytes(final int v)
     {
-        return new LogOptions(segmentBytes, v, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate);
+        return new LogOptions(segmentBytes, v, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate, channels);
     }
 
     /** @return a copy with another index file size */
     public LogOptions withMaxIndexBytes(final int v)
     {
-        return new LogOptions(segmentBytes, indexIntervalBytes, v, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate);
+        return new LogOptions(segmentBytes, indexIntervalBytes, v, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate, channels);
     }
 
     /** @return a copy with another maximum record size */
     public LogOptions withMaxRecordBytes(final int v)
     {
-        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, v, retentionBytes, retentionMillis, clock, repairTruncate);
+        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, v, retentionBytes, retentionMillis, clock, repairTruncate, channels);
     }
 
     /** @return a copy with another size retention (-1: none) */
     public LogOptions withRetentionBytes(final long v)
     {
-        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, v, retentionMillis, clock, repairTruncate);
+        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, v, retentionMillis, clock, repairTruncate, channels);
     }
 
     /** @return a copy with another age retention (-1: none) */
     public LogOptions withRetentionMillis(final long v)
     {
-        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, v, clock, repairTruncate);
+        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, v, clock, repairTruncate, channels);
     }
 
     /** @return a copy with another clock */
     public LogOptions withClock(final LongSupplier v)
     {
-        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, v, repairTruncate);
+        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, v, repairTruncate, channels);
     }
 
     /** @return a copy that repairs (truncates) corruption before the tail at open, see the record's doc */
     public LogOptions withRepairTruncate(final boolean v)
     {
-        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, v);
+        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, v, channels);
+    }
+
+    /** @return a copy whose segment files are opened by {@code v} (fault injection in tests) */
+    public LogOptions withChannels(final SegmentChannels v)
+    {
+        return new LogOptions(segmentBytes, indexIntervalBytes, maxIndexBytes, maxRecordBytes, retentionBytes, retentionMillis, clock, repairTruncate, v);
     }
 }

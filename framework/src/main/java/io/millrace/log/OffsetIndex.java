@@ -133,6 +133,30 @@ final class OffsetIndex
     }
 
     /** @return the index of the last entry whose offset is at most {@code offset}, or -1 if none */
+    /**
+     * @return the last entry whose position is at or below {@code position}, or -1 if none
+     */
+    int floorByPosition(final long position)
+    {
+        int lo = 0;
+        int hi = entries - 1;
+        int found = -1;
+        while (lo <= hi)
+        {
+            final int mid = (lo + hi) >>> 1;
+            if (position(mid) <= position)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
     int floor(final long offset)
     {
         final long relative = offset - baseOffset;

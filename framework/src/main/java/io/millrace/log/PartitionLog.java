@@ -10,6 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.nio.channels.ClosedChannelException;
 import java.util.regex.Pattern;
 
 /**
@@ -42,8 +44,16 @@ public final class PartitionLog implements AutoCloseable
     private final ByteBuffer[] gather = new ByteBuffer[2 * GATHER];
     private final ByteBuffer[] headers = new ByteBuffer[GATHER];
     private final ByteBuffer[] single = new ByteBuffer[1];
+    private final long[] rangeOut = new long[3];
+    /** Offsets below it have been written to the file (page cache). Written by the owner after each write; read by syncers. */
+    private volatile long writtenEnd;
+    /** Offsets below it are forced. Raised, never lowered, by the owner (flush, roll) and by {@link #forceWritten()}. */
+    private final AtomicLong durableEnd = new AtomicLong();
+    /** The tail as last published by the owner, for {@link #forceWritten()} on another thread. */
+    private volatile Segment syncTail;
+    private long retentionCheckedMillis;
     private IOException failure;
-    private boolean closed;
+    private volatile boolean closed;
 
     private PartitionLog(final Path dir, final LogOptions options, final List<Segment> segments,
                          final RecordCodec codec, final RecoveryReport recovery)
@@ -53,6 +63,9 @@ public final class PartitionLog implements AutoCloseable
         this.codec = codec;
         this.segments = segments;
         this.recovery = recovery;
+        this.syncTail = tail();
+        this.writtenEnd = tail().nextOffset;
+        this.durableEnd.set(tail().nextOffset); // open() forced the tail: what recovery kept is on disk
         final ByteBuffer headerSpace = ByteBuffer.allocateDirect(GATHER * RecordCodec.HEADER_BYTES);
         for (int i = 0; i < GATHER; i++)
         {
@@ -103,6 +116,9 @@ public final class PartitionLog implements AutoCloseable
             {
                 segments.get(i).seal();
             }
+            // What recovery kept may have been only in the page cache (a process crash): force it, so
+            // that every record this log hands out from now on is durable.
+            segments.get(segments.size() - 1).force();
             // From here on a crash must find no marker: delete it durably before any append.
             Files.deleteIfExists(marker);
             syncDirectory(dir);
@@ -129,6 +145,12 @@ public final class PartitionLog implements AutoCloseable
     public RecoveryReport recovery()
     {
         return recovery;
+    }
+
+    /** @return the largest payload an append accepts ({@link LogOptions#maxRecordBytes()}) */
+    public int maxRecordBytes()
+    {
+        return options.maxRecordBytes();
     }
 
     /** @return the partition directory */
@@ -251,6 +273,7 @@ public final class PartitionLog implements AutoCloseable
             s.write(gather, 0, 2 * pending, bytes);
             s.lastAppendMillis = options.clock().getAsLong();
             java.util.Arrays.fill(gather, 0, 2 * pending, null); // do not keep callers' payloads reachable
+            writtenEnd = s.nextOffset; // release: a syncer that reads it forces at least these bytes
         }
     }
 
@@ -258,7 +281,60 @@ public final class PartitionLog implements AutoCloseable
     public void flush() throws IOException
     {
         checkUsable();
+        final long target = writtenEnd;
         tail().force();
+        raiseDurable(target);
+    }
+
+    /**
+     * Forces every record written so far, from any thread: the one method a sync thread may call
+     * while the owner goes on appending (the owner's writes are not waited for; records written
+     * after this call started may or may not be covered). Group commit's sync thread uses it.
+     *
+     * @return the durable end after the force: every offset below it survives a power loss
+     * @throws IOException if the force failed; nothing more is durable than before
+     */
+    public long forceWritten() throws IOException
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("the log in " + dir + " is closed; open it again");
+        }
+        final long target = writtenEnd;   // read before the tail: records below it are in this tail or sealed ones
+        if (durableEnd.get() >= target)
+        {
+            return durableEnd.get();
+        }
+        final Segment t = syncTail;
+        try
+        {
+            t.forceChannel();
+        }
+        catch (ClosedChannelException e)
+        {
+            // The segment was rolled (sealing forced it and raised durableEnd) and deleted meanwhile.
+            if (durableEnd.get() < target)
+            {
+                throw e;
+            }
+        }
+        raiseDurable(target);
+        return durableEnd.get();
+    }
+
+    /** @return every offset below it has been forced (survives a power loss); readable from any thread */
+    public long durableEnd()
+    {
+        return durableEnd.get();
+    }
+
+    private void raiseDurable(final long end)
+    {
+        long seen = durableEnd.get();
+        while (seen < end && !durableEnd.compareAndSet(seen, end))
+        {
+            seen = durableEnd.get();
+        }
     }
 
     /**
@@ -274,10 +350,12 @@ public final class PartitionLog implements AutoCloseable
             return;
         }
         old.seal();
+        raiseDurable(old.nextOffset);
         final Segment next = Segment.open(dir, old.nextOffset, options);
         next.nextOffset = old.nextOffset;
         segments.add(next);
         syncDirectory(dir);
+        syncTail = next;
     }
 
     /**
@@ -295,9 +373,15 @@ public final class PartitionLog implements AutoCloseable
         {
             return null;
         }
+        return segments.get(segmentOf(offset)).read(offset, codec, readHeader);
+    }
+
+    /** @return the index of the last segment whose base is at or below {@code offset} */
+    private int segmentOf(final long offset)
+    {
         int lo = 0;
         int hi = segments.size() - 1;
-        while (lo < hi) // the last segment whose base is <= offset
+        while (lo < hi)
         {
             final int mid = (lo + hi + 1) >>> 1;
             if (segments.get(mid).baseOffset <= offset)
@@ -309,7 +393,60 @@ public final class PartitionLog implements AutoCloseable
                 hi = mid - 1;
             }
         }
-        return segments.get(lo).read(offset, codec, readHeader);
+        return lo;
+    }
+
+    /**
+     * Opens a range of whole framed records starting at {@code from}, for sending as they are
+     * (sendfile): at most {@code maxBytes} of records, but at least one whole record even if it alone
+     * is larger, and never past the end of the segment holding {@code from}. The bytes are the
+     * records exactly as stored (header with length, CRC-32C and offset, then payload; see
+     * {@code docs/log.md}) so that the reader verifies each one.
+     *
+     * @param from     an offset from {@link #startOffset()} to {@link #nextOffset()} inclusive; at
+     *                 {@code nextOffset()} the range is empty
+     * @param maxBytes the byte budget, at least 1
+     * @return the range, with a channel of its own opened on the segment file (close it, or hand it to
+     *         a sender that closes it); retention may delete the file meanwhile, the open channel still reads it
+     * @throws IllegalArgumentException if {@code from} is outside the log or {@code maxBytes < 1}
+     */
+    public LogRange openRange(final long from, final long maxBytes) throws IOException
+    {
+        checkUsable();
+        if (maxBytes < 1)
+        {
+            throw new IllegalArgumentException("maxBytes must be at least 1, was " + maxBytes);
+        }
+        if (from < startOffset() || from > nextOffset())
+        {
+            throw new IllegalArgumentException("offset " + from + " is outside the log [" + startOffset() + ", "
+                + nextOffset() + "]; check startOffset() and nextOffset() first");
+        }
+        if (from == nextOffset())
+        {
+            return new LogRange(null, 0, 0, from, from);
+        }
+        final Segment s = segments.get(segmentOf(from));
+        s.range(from, maxBytes, codec, readHeader, rangeOut);
+        final FileChannel channel = FileChannel.open(s.file, StandardOpenOption.READ);
+        return new LogRange(channel, rangeOut[0], rangeOut[1] - rangeOut[0], from, rangeOut[2]);
+    }
+
+    /**
+     * Runs {@link #enforceRetention()} if it last ran at least {@code intervalMillis} ago on the
+     * log's clock; cheap enough to call on every append.
+     *
+     * @return segments deleted
+     */
+    public int enforceRetentionEvery(final long intervalMillis) throws IOException
+    {
+        final long now = options.clock().getAsLong();
+        if (now - retentionCheckedMillis < intervalMillis)
+        {
+            return 0;
+        }
+        retentionCheckedMillis = now;
+        return enforceRetention();
     }
 
     /**

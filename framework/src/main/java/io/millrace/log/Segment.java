@@ -42,7 +42,7 @@ final class Segment
     {
         this.baseOffset = baseOffset;
         this.file = dir.resolve(name(baseOffset) + LOG_SUFFIX);
-        this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        this.channel = options.channels().open(file);
         this.size = channel.size();
         this.nextOffset = baseOffset;
         this.index = new OffsetIndex(dir.resolve(name(baseOffset) + INDEX_SUFFIX), baseOffset,
@@ -205,6 +205,87 @@ final class Segment
             at += RecordCodec.HEADER_BYTES + length;
             expected++;
         }
+    }
+
+    /**
+     * Finds the byte range of whole records from {@code from} (in this segment) that fits in
+     * {@code maxBytes}, at least one record even if it alone is larger, up to the end of the segment.
+     * Record headers on the way are checked for length and offset (not CRC: the range is streamed
+     * with its CRCs for the reader to verify). Uses the index to skip to the last entry within the
+     * budget, so it reads at most about two index intervals of headers.
+     *
+     * @param header scratch of at least 16 bytes
+     * @param out    receives {start position, end position, offset after the range}
+     */
+    void range(final long from, final long maxBytes, final RecordCodec codec, final ByteBuffer header, final long[] out)
+        throws IOException
+    {
+        final long start = locate(from, codec, header);
+        long at = start;
+        long expected = from;
+        final int jump = index.floorByPosition(start + maxBytes);
+        if (jump >= 0 && index.position(jump) > start)
+        {
+            at = index.position(jump); // an entry is a record boundary inside the budget
+            expected = baseOffset + index.relative(jump);
+        }
+        while (at < size)
+        {
+            final int length = checkedHeader(at, expected, codec, header);
+            final long end = at + RecordCodec.HEADER_BYTES + length;
+            if (end - start > maxBytes && at > start)
+            {
+                break;
+            }
+            at = end;
+            expected++;
+            if (at - start >= maxBytes)
+            {
+                break;
+            }
+        }
+        out[0] = start;
+        out[1] = at;
+        out[2] = expected;
+    }
+
+    /** @return the byte position of the record of {@code offset}, which lies in this segment */
+    private long locate(final long offset, final RecordCodec codec, final ByteBuffer header) throws IOException
+    {
+        final int entry = index.floor(offset);
+        long at = entry < 0 ? 0 : index.position(entry);
+        long expected = entry < 0 ? baseOffset : baseOffset + index.relative(entry);
+        while (expected < offset)
+        {
+            at += RecordCodec.HEADER_BYTES + checkedHeader(at, expected, codec, header);
+            expected++;
+        }
+        return at;
+    }
+
+    /** Reads the header at {@code at}, checks its length and offset, and returns the payload length. */
+    private int checkedHeader(final long at, final long expected, final RecordCodec codec, final ByteBuffer header)
+        throws IOException
+    {
+        header.clear().limit(RecordCodec.HEADER_BYTES);
+        readFully(header, at);
+        final int length = RecordCodec.length(header, 0);
+        final long found = RecordCodec.offset(header, 0);
+        if (length < 0 || length > codec.maxRecordBytes() || at + RecordCodec.HEADER_BYTES + length > size)
+        {
+            throw corrupt(at, "length field " + Integer.toUnsignedString(length) + " is out of bounds");
+        }
+        if (found != expected)
+        {
+            throw corrupt(at, "the record carries offset " + found + " where offset " + expected + " belongs");
+        }
+        return length;
+    }
+
+    /** Forces the file from any thread; see {@link PartitionLog#forceWritten()}. */
+    void forceChannel() throws IOException
+    {
+        channel.force(false);
     }
 
     private void readFully(final ByteBuffer dst, final long position) throws IOException

@@ -42,7 +42,8 @@ class DemoFatalErrorProcessTest
         final Process server = new ProcessBuilder(List.of(java, "-Xmx48m", "-XX:-HeapDumpOnOutOfMemoryError",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), DemoServer.class.getName(),
-            "--port", "0", "--workers", "2", "--root", root.toString(), "--kv-max-mib", "4096"))
+            "--port", "0", "--workers", "2", "--root", root.toString(), "--kv-max-mib", "4096",
+            "--data-dir", root.resolve("data").toString()))
             .redirectErrorStream(true).start();
         final List<Socket> hostile = new ArrayList<>();
         try

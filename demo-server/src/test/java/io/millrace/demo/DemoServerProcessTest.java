@@ -26,7 +26,8 @@ class DemoServerProcessTest
     @Test
     void sigtermDrainsAndExitsZero() throws Exception
     {
-        final Process server = start("--port", "0", "--workers", "2", "--root", root.toString());
+        final Process server = start("--port", "0", "--workers", "2", "--root", root.toString(), "--data-dir",
+            root.resolve("data").toString());
         try
         {
             final BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));

@@ -66,7 +66,7 @@ class HostileClientsProcessTest
         final Process server = new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:-HeapDumpOnOutOfMemoryError",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), DemoServer.class.getName(),
-            "--port", "0", "--workers", "2", "--root", root.toString(),
+            "--port", "0", "--workers", "2", "--root", root.toString(), "--data-dir", root.resolve("data").toString(),
             "--request-timeout-ms", "600000", "--idle-timeout-ms", "600000"))
             .redirectErrorStream(true).start();
         final List<Closeable> held = new ArrayList<>();

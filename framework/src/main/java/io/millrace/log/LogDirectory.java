@@ -6,7 +6,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,7 +72,11 @@ public final class LogDirectory implements AutoCloseable
         }
     }
 
+    /** Real paths of the directories open in this process: a second open must not touch their lock files. */
+    private static final Set<Path> LOCKED_HERE = ConcurrentHashMap.newKeySet();
+
     private final Path root;
+    private final Path lockKey;
     private final Path topicsDir;
     private final LogDirectoryOptions options;
     private final FileChannel lockChannel;
@@ -84,9 +88,11 @@ public final class LogDirectory implements AutoCloseable
     private final List<String> otherNames = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    private LogDirectory(final Path root, final LogDirectoryOptions options, final FileChannel lockChannel, final FileLock lock)
+    private LogDirectory(final Path root, final Path lockKey, final LogDirectoryOptions options, final FileChannel lockChannel,
+        final FileLock lock)
     {
         this.root = root;
+        this.lockKey = lockKey;
         this.topicsDir = root.resolve(TOPICS);
         this.options = options;
         this.lockChannel = lockChannel;
@@ -109,30 +115,39 @@ public final class LogDirectory implements AutoCloseable
         final Path root = dir.toAbsolutePath().normalize();
         Files.createDirectories(root);
         final Path lockFile = root.resolve(LOCK_FILE);
-        final FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock held = null;
-        String holder = "another process";
+        final Path key = root.toRealPath();
+        // Checked before the lock file is opened: on Linux a lock is the process's (fcntl), and closing
+        // any other channel on the file, such as a refused second open's, would release it.
+        if (!LOCKED_HERE.add(key))
+        {
+            throw locked(root, lockFile, "another LogDirectory of this process");
+        }
+        final FileChannel channel;
+        final FileLock held;
         try
         {
-            held = channel.tryLock();
-        }
-        catch (final OverlappingFileLockException e)
-        {
-            holder = "another LogDirectory of this process";
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try
+            {
+                held = channel.tryLock();
+            }
+            catch (final IOException | RuntimeException e)
+            {
+                channel.close();
+                throw e;
+            }
+            if (held == null)
+            {
+                channel.close();
+                throw locked(root, lockFile, "another process");
+            }
         }
         catch (final IOException | RuntimeException e)
         {
-            channel.close();
+            LOCKED_HERE.remove(key);
             throw e;
         }
-        if (held == null)
-        {
-            channel.close();
-            throw new DirectoryLockedException(root, "the data directory " + root + " is in use: " + holder
-                + " holds its lock (" + lockFile + "). Two servers on one directory would corrupt its logs: stop the"
-                + " other one, or give this one another data directory");
-        }
-        final LogDirectory d = new LogDirectory(root, options, channel, held);
+        final LogDirectory d = new LogDirectory(root, key, options, channel, held);
         try
         {
             d.scanTopics();
@@ -143,6 +158,13 @@ public final class LogDirectory implements AutoCloseable
             throw e;
         }
         return d;
+    }
+
+    private static DirectoryLockedException locked(final Path root, final Path lockFile, final String holder)
+    {
+        return new DirectoryLockedException(root, "the data directory " + root + " is in use: " + holder
+            + " holds its lock (" + lockFile + "). Two servers on one directory would corrupt its logs: stop the"
+            + " other one, or give this one another data directory");
     }
 
     private void scanTopics() throws IOException
@@ -423,6 +445,10 @@ public final class LogDirectory implements AutoCloseable
                 pending.addSuppressed(e);
             }
             LOG.warn("releasing the lock of {} failed (the process's exit releases it)", root, e);
+        }
+        finally
+        {
+            LOCKED_HERE.remove(lockKey);
         }
     }
 

@@ -68,7 +68,11 @@ public final class HttpService implements AutoCloseable
         GroupCommit made = null;
         try
         {
-            made = new GroupCommit(GroupCommitOptions.defaults(config.workers()).withForceMode(ls.forceMode()));
+            // No worker can have more appends pending than the pipeline has requests in flight: size the
+            // committers' pools to that instead of the defaults (20,480 entries per worker).
+            final int inFlight = config.maxInFlight() > 0 ? config.maxInFlight() : PipelineBuilder.DEFAULT_RING_SIZE / 2;
+            made = new GroupCommit(GroupCommitOptions.defaults(config.workers()).withForceMode(ls.forceMode())
+                .withMaxAppendsPerTurn(Math.min(4096, inFlight)).withMaxAwaitingSync(inFlight));
             // The kv log takes any body the server accepts, with its key and header; it has no retention.
             this.kv = DurableKv.open(directory, base.withMaxRecordBytes(config.maxBodyBytes() + KvStore.HEADER_BYTES
                 + KvStore.MAX_KEY_BYTES), (long)config.kvMaxMiB() << 20, ls.kvCompactBytes(), made);

@@ -49,7 +49,11 @@ class DemoFatalErrorProcessTest
         try
         {
             final BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            final String banner = out.readLine();
+            String banner = out.readLine();
+            for (int skipped = 0; banner != null && !LISTENING.matcher(banner).find() && skipped < 20; skipped++)
+            {
+                banner = out.readLine(); // start-up log lines (the /kv store's rebuild) come before the banner
+            }
             final Matcher m = LISTENING.matcher(banner == null ? "" : banner);
             assertTrue(m.find(), "banner names the address: " + banner);
             final int port = Integer.parseInt(m.group(1));

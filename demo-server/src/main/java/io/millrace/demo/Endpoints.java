@@ -5,6 +5,8 @@ import io.millrace.demo.http.StatsPage;
 import io.millrace.http.HeaderBlock;
 import io.millrace.http.HttpExchange;
 import io.millrace.http.HttpServer;
+import io.millrace.log.GroupCommit;
+import io.millrace.log.LogDirectory;
 import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
@@ -27,10 +29,14 @@ final class Endpoints
     private static final int MAX_SLOW_MS = 2_000;
 
     private final Supplier<HttpServer> server;
+    private final GroupCommit commit;
+    private final LogDirectory directory;
 
-    Endpoints(final Supplier<HttpServer> server)
+    Endpoints(final Supplier<HttpServer> server, final GroupCommit commit, final LogDirectory directory)
     {
         this.server = server;
+        this.commit = commit;
+        this.directory = directory;
     }
 
     /** {@code GET /hello}: inline, allocation free. */
@@ -73,6 +79,7 @@ final class Endpoints
         PrometheusText.render(snapshot, Map.of(), out); // each worker's pools come with its metrics
         TransportText.render(s.transportStats(), out);
         HttpText.render(s.stats(), out);
+        LogText.render(commit.stats(), directory.topicCount(), out);
         JvmText.render(s.pipeline().name(), out); // allocation by the pipeline's threads and the JVM
         return x.respond(200, PROMETHEUS, out.toString().getBytes(StandardCharsets.UTF_8));
     }

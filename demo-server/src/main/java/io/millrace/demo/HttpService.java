@@ -111,14 +111,16 @@ public final class HttpService implements AutoCloseable
         }
         final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
         final HttpServer[] self = new HttpServer[1];
-        final Endpoints endpoints = new Endpoints(() -> self[0]);
+        final Endpoints endpoints = new Endpoints(() -> self[0], commit, directory);
         final LogEndpoints logs = new LogEndpoints(directory, commit, config.log().maxRecordBytes(), partitions, config.workers());
         final StageRef<HttpExchange> hello = b.stage("hello", endpoints::hello);
         // Every /kv request runs on the one worker that owns the store's log (a constant key): see DurableKv.
         final StageRef<HttpExchange> kvStage = b.stage("kv", Placement.partitioned(x -> 0), kv::handle);
         kv.afterAppend(b.stage("kv durable", Placement.partitioned(x -> 0), kv::durable));
         // A topic's requests run on the worker owning the topic's partition, which owns its log.
-        final StageRef<HttpExchange> log = b.stage("log", Placement.partitioned(LogEndpoints::topicHash), logs::handle);
+        // An explicit partition count: LogEndpoints keeps a topic table per partition.
+        final StageRef<HttpExchange> log = b.stage("log", Placement.partitioned(partitions, LogEndpoints::topicHash),
+            logs::handle);
         logs.appended(b.stage("log appended", logs::appended));
         final StageRef<HttpExchange> slow = b.stage("slow", Placement.blocking(2), endpoints::slow);
         final StageRef<HttpExchange> metrics = b.stage("metrics", endpoints::metrics);

@@ -107,7 +107,7 @@ final class LogEndpoints
     }
 
     /** {@code POST /log/{topic}}, {@code GET /log/{topic}/{offset}}, {@code GET /log/{topic}?from=N&max-bytes=M}. */
-    Outcome handle(final HttpExchange x, final StageContext ctx) throws IOException
+    Outcome handle(final HttpExchange x, final StageContext ctx)
     {
         final int topicEnd = topicEnd(x);
         final boolean post = "POST".equals(x.method());
@@ -123,6 +123,10 @@ final class LogEndpoints
         catch (final TopicLimitException full)
         {
             return x.respondText(507, full.getMessage() + "\n");
+        }
+        catch (final IOException unrecoverable)
+        {
+            return x.respondText(500, "the topic's log cannot be opened: " + unrecoverable.getMessage() + "\n");
         }
         if (log == null)
         {

@@ -106,6 +106,10 @@ class LogEndpointsTest
             final RawHttp.Response head = c.request("HEAD", "/log/orders?from=0", null);
             assertEquals(200, head.status());
             assertEquals(first.header("Content-Length"), head.header("Content-Length"));
+            final String metrics = c.get("/metrics").text();
+            io.millrace.demo.http.ExpositionGrammar.assertValid(metrics);
+            assertTrue(metrics.contains("\nmillrace_log_appends_total 303\n"), "the group commit's counters are exported");
+            assertTrue(metrics.contains("\nmillrace_log_topics 2\n"), metrics);
         }
         final GroupCommitStats stats = server.service.groupCommit().stats();
         assertEquals(303, stats.appends());

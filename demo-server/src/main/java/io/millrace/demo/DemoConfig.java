@@ -1,5 +1,7 @@
 package io.millrace.demo;
 
+import io.millrace.log.ForceMode;
+
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +25,7 @@ import java.time.Duration;
  * @param allowDotfiles    serve files and directories whose name starts with '.'
  * @param finishHalfClosed answer requests whose client shut down its sending side instead of cancelling them
  * @param accessLog        log one line per response
+ * @param log              the data directory and the durable logs' settings
  */
 public record DemoConfig(
     InetSocketAddress address,
@@ -39,7 +42,8 @@ public record DemoConfig(
     int kvMaxMiB,
     boolean allowDotfiles,
     boolean finishHalfClosed,
-    boolean accessLog)
+    boolean accessLog,
+    LogSettings log)
 {
     /** The flags, for {@code --help}. */
     public static final String USAGE = """
@@ -62,9 +66,22 @@ public record DemoConfig(
           --finish-half-closed   answer a queued request whose client shut down its sending side
                                  (default: cancel it and log 499, as nginx does)
           --access-log           log every response (off by default)
+
+        Durable logs (POST|GET /log/<topic>, and the /kv store's log):
+          --data-dir DIR         where the logs and the /kv snapshot live, locked while the server
+                                 runs (default: data/ in the working directory)
+          --max-topics N         /log topics at most; a new one past it gets 507 (default 1024)
+          --log-segment-bytes N  segment size of every log (default 67108864)
+          --log-retention-bytes N  per topic, delete old segments while the rest holds N bytes (default -1: keep all)
+          --log-retention-ms N   per topic, delete segments whose last append is older (default -1: keep all)
+          --log-max-record-bytes N  largest POST /log body, 413 above it (default 1048576)
+          --log-force MODE       where the group commit's fdatasync runs: worker or sync-thread (default sync-thread)
+          --kv-compact-bytes N   snapshot the /kv store and drop its old log segments once the log has grown
+                                 by N bytes and by the store's size since the last time (default 67108864)
           --help                 this text
 
         Endpoints: GET /hello, GET /files/<path>, GET|PUT|DELETE /kv/<key>, GET /slow?ms=N,
+        POST /log/<topic>, GET /log/<topic>/<offset>, GET /log/<topic>?from=N&max-bytes=M,
         GET /metrics (Prometheus text 0.0.4), GET /stats (HTML). SIGTERM drains and exits 0.
         """;
 
@@ -91,6 +108,15 @@ public record DemoConfig(
         boolean allowDotfiles = false;
         boolean finishHalfClosed = false;
         boolean accessLog = false;
+        final LogSettings logDefaults = LogSettings.defaults();
+        Path dataDir = logDefaults.dataDir();
+        int maxTopics = logDefaults.maxTopics();
+        int segmentBytes = logDefaults.segmentBytes();
+        long retentionBytes = logDefaults.retentionBytes();
+        long retentionMs = logDefaults.retentionMs();
+        int maxRecordBytes = logDefaults.maxRecordBytes();
+        ForceMode forceMode = logDefaults.forceMode();
+        long kvCompactBytes = logDefaults.kvCompactBytes();
         for (int i = 0; i < args.length; i++)
         {
             final String flag = args[i];
@@ -112,12 +138,21 @@ public record DemoConfig(
                 case "--allow-dotfiles" -> allowDotfiles = true;
                 case "--finish-half-closed" -> finishHalfClosed = true;
                 case "--access-log" -> accessLog = true;
+                case "--data-dir" -> dataDir = Path.of(value(args, ++i, flag));
+                case "--max-topics" -> maxTopics = number(args, ++i, flag, 1, 1 << 20);
+                case "--log-segment-bytes" -> segmentBytes = number(args, ++i, flag, 4096, Integer.MAX_VALUE);
+                case "--log-retention-bytes" -> retentionBytes = longNumber(args, ++i, flag, -1, Long.MAX_VALUE);
+                case "--log-retention-ms" -> retentionMs = longNumber(args, ++i, flag, -1, Long.MAX_VALUE);
+                case "--log-max-record-bytes" -> maxRecordBytes = number(args, ++i, flag, 0, 64 << 20);
+                case "--log-force" -> forceMode = forceMode(value(args, ++i, flag));
+                case "--kv-compact-bytes" -> kvCompactBytes = longNumber(args, ++i, flag, 1, Long.MAX_VALUE);
                 default -> throw new IllegalArgumentException("unknown flag '" + flag + "'; try --help");
             }
         }
         return new DemoConfig(new InetSocketAddress(host, port), workers, root, Duration.ofMillis(idleMs),
             Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, maxBufferMiB, bodyMemoryMiB, kvMaxMiB, allowDotfiles, finishHalfClosed,
-            accessLog);
+            accessLog, new LogSettings(dataDir, maxTopics, segmentBytes, retentionBytes, retentionMs, maxRecordBytes, forceMode,
+            kvCompactBytes));
     }
 
     private static String value(final String[] args, final int i, final String flag)
@@ -127,6 +162,35 @@ public record DemoConfig(
             throw new IllegalArgumentException(flag + " needs a value; try --help");
         }
         return args[i];
+    }
+
+    private static ForceMode forceMode(final String text)
+    {
+        return switch (text)
+        {
+            case "worker" -> ForceMode.WORKER;
+            case "sync-thread" -> ForceMode.SYNC_THREAD;
+            default -> throw new IllegalArgumentException("--log-force is worker or sync-thread, got '" + text + "'");
+        };
+    }
+
+    private static long longNumber(final String[] args, final int i, final String flag, final long min, final long max)
+    {
+        final String text = value(args, i, flag);
+        final long n;
+        try
+        {
+            n = Long.parseLong(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(flag + " needs a number, got '" + text + "'");
+        }
+        if (n < min || n > max)
+        {
+            throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", got " + n);
+        }
+        return n;
     }
 
     private static int number(final String[] args, final int i, final String flag, final int min, final int max)

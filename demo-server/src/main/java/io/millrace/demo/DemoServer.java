@@ -61,7 +61,8 @@ public final class DemoServer
         onTerminate(stop);
         System.out.println("Millrace demo server listening on http://" + service.address().getHostString() + ":" +
             service.address().getPort() + "/ (" + config.workers() + " workers, files from " +
-            config.root().toAbsolutePath().normalize() + "); try /hello, /stats, /metrics");
+            config.root().toAbsolutePath().normalize() + ", data in " + config.log().dataDir().toAbsolutePath().normalize() +
+            "); try /hello, /stats, /metrics");
         // A shutdown hook covers signals other than TERM and INT (and System.exit elsewhere).
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {

@@ -5,6 +5,8 @@ import io.millrace.demo.http.StatsPage;
 import io.millrace.http.HeaderBlock;
 import io.millrace.http.HttpExchange;
 import io.millrace.http.HttpServer;
+import io.millrace.log.GroupCommit;
+import io.millrace.log.LogDirectory;
 import io.millrace.metrics.MetricsSnapshot;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
@@ -14,78 +16,33 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The handlers behind the demo's endpoints, one stage each. Each answers with one of the
- * exchange's respond methods.
+ * The handlers behind the demo's stateless endpoints, one stage each ({@code /kv} is
+ * {@link DurableKv}, {@code /log} is {@link LogEndpoints}). Each answers with one of the exchange's
+ * respond methods.
  */
 final class Endpoints
 {
     private static final HeaderBlock TEXT = HeaderBlock.TEXT_PLAIN;
-    private static final HeaderBlock OCTETS = HeaderBlock.contentType("application/octet-stream");
     private static final HeaderBlock HTML = HeaderBlock.contentType("text/html; charset=utf-8");
     private static final HeaderBlock PROMETHEUS = HeaderBlock.contentType(PrometheusText.CONTENT_TYPE);
     private static final byte[] HELLO = "Hello, World!\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] NO_SUCH_KEY = "no such key\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] BAD_KEY = "a key is one path segment of 1 to 256 characters: /kv/{key}\n"
-        .getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] FULL = "the store is full\n".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_SLOW_MS = 2_000;
 
-    private final KvStore store;
     private final Supplier<HttpServer> server;
+    private final GroupCommit commit;
+    private final LogDirectory directory;
 
-    Endpoints(final KvStore store, final Supplier<HttpServer> server)
+    Endpoints(final Supplier<HttpServer> server, final GroupCommit commit, final LogDirectory directory)
     {
-        this.store = store;
         this.server = server;
+        this.commit = commit;
+        this.directory = directory;
     }
 
     /** {@code GET /hello}: inline, allocation free. */
     Outcome hello(final HttpExchange x, final StageContext ctx)
     {
         return x.respond(200, TEXT, HELLO);
-    }
-
-    /**
-     * {@code GET|PUT|DELETE /kv/{key}}: partitioned by key, so this runs on the partition's owner
-     * worker and the partition's map needs no lock.
-     */
-    Outcome kv(final HttpExchange x, final StageContext ctx)
-    {
-        final int length = x.pathRemainderLength();
-        if (length == 0 || length > KvStore.MAX_KEY_BYTES || hasSlash(x, length))
-        {
-            return x.respond(404, TEXT, BAD_KEY);
-        }
-        final int partition = ctx.partition();
-        switch (x.method())
-        {
-            case "GET", "HEAD" ->
-            {
-                final byte[] value = store.get(partition, x);
-                return value == null ? x.respond(404, TEXT, NO_SUCH_KEY) : x.respond(200, OCTETS, value);
-            }
-            case "PUT" ->
-            {
-                final int stored = store.put(partition, x, x.bodyBytes());
-                return stored < 0 ? x.respond(507, TEXT, FULL) : x.respond(stored > 0 ? 201 : 204, HeaderBlock.EMPTY);
-            }
-            default ->
-            {
-                return store.delete(partition, x) ? x.respond(204, HeaderBlock.EMPTY) : x.respond(404, TEXT, NO_SUCH_KEY);
-            }
-        }
-    }
-
-    private static boolean hasSlash(final HttpExchange x, final int length)
-    {
-        for (int i = 0; i < length; i++)
-        {
-            if (x.pathRemainderByte(i) == '/')
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** {@code GET /slow?ms=N}: stands for a blocking legacy call; runs on the blocking(2) pool. */
@@ -122,6 +79,7 @@ final class Endpoints
         PrometheusText.render(snapshot, Map.of(), out); // each worker's pools come with its metrics
         TransportText.render(s.transportStats(), out);
         HttpText.render(s.stats(), out);
+        LogText.render(commit.stats(), directory.topicCount(), out);
         JvmText.render(s.pipeline().name(), out); // allocation by the pipeline's threads and the JVM
         return x.respond(200, PROMETHEUS, out.toString().getBytes(StandardCharsets.UTF_8));
     }

@@ -10,10 +10,20 @@ import io.millrace.http.HttpServerBuilder;
 import io.millrace.http.HttpServerStats;
 import io.millrace.memory.LeakDetector;
 import io.millrace.memory.SlabArena;
+import io.millrace.log.DirectoryLockedException;
+import io.millrace.log.GroupCommit;
+import io.millrace.log.GroupCommitOptions;
+import io.millrace.log.LogDirectory;
+import io.millrace.log.LogDirectoryOptions;
+import io.millrace.log.LogOptions;
 import io.millrace.net.TransportStats;
 import io.millrace.stage.Placement;
 import io.millrace.stage.StageRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
@@ -22,21 +32,62 @@ import java.time.Duration;
  *
  * <pre>
  *  read + parse + route (worker W) -> hello | files | metrics | stats [inline]
- *                                     kv [partitioned by key]   slow [blocking(2)]
+ *                                     kv [one owner worker] -> (group commit) -> kv durable
+ *                                     log [partitioned by topic] -> (group commit) -> log appended
+ *                                     slow [blocking(2)]
  *                                  -> respond [onWorker W]
  * </pre>
  *
- * A request read on worker W is answered on W in one loop turn, except {@code /kv} (which crosses
- * to the owner of the key's partition and back, two ring publishes) and {@code /slow}.
+ * A request read on worker W is answered on W in one loop turn, except {@code /kv} and {@code /log}
+ * (which cross to the owner of the store's or the topic's log and back, and wait there for the
+ * disk when they write) and {@code /slow}. The data directory ({@code --data-dir}) is locked for
+ * as long as the service runs.
  */
 public final class HttpService implements AutoCloseable
 {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpService.class);
+    /** Index entries every 4 KiB (the log's default), so a segment needs 8 bytes of index per 4 KiB. */
+    private static final int INDEX_INTERVAL = 4096;
+
     private final DemoConfig config;
     private final HttpServer server;
+    private final LogDirectory directory;
+    private final GroupCommit commit;
+    private final DurableKv kv;
 
-    private HttpService(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
+    private HttpService(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal) throws IOException
     {
         this.config = config;
+        final LogSettings ls = config.log();
+        final LogOptions base = LogOptions.defaults().withSegmentBytes(ls.segmentBytes())
+            .withMaxIndexBytes(Math.max(4096, (ls.segmentBytes() / INDEX_INTERVAL + 2) * 8));
+        // Throws DirectoryLockedException before anything else is started: a second server stops here.
+        this.directory = LogDirectory.open(ls.dataDir(), new LogDirectoryOptions(ls.maxTopics(),
+            base.withMaxRecordBytes(ls.maxRecordBytes()).withRetentionBytes(ls.retentionBytes())
+                .withRetentionMillis(ls.retentionMs()), 1000));
+        GroupCommit made = null;
+        try
+        {
+            // No worker can have more appends pending than the pipeline has requests in flight: size the
+            // committers' pools to that instead of the defaults (20,480 entries per worker).
+            final int inFlight = config.maxInFlight() > 0 ? config.maxInFlight() : PipelineBuilder.DEFAULT_RING_SIZE / 2;
+            made = new GroupCommit(GroupCommitOptions.defaults(config.workers()).withForceMode(ls.forceMode())
+                .withMaxAppendsPerTurn(Math.min(4096, inFlight)).withMaxAwaitingSync(inFlight));
+            // The kv log takes any body the server accepts, with its key and header; it has no retention.
+            this.kv = DurableKv.open(directory, base.withMaxRecordBytes(config.maxBodyBytes() + KvStore.HEADER_BYTES
+                + KvStore.MAX_KEY_BYTES), (long)config.kvMaxMiB() << 20, ls.kvCompactBytes(), made);
+            this.commit = made;
+            this.server = build(config, leaks, onFatal);
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            closeLogs(made, e);
+            throw e;
+        }
+    }
+
+    private HttpServer build(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
+    {
         final HttpServerBuilder b = HttpServer.builder()
             .bind(config.address())
             .workers(config.workers())
@@ -60,20 +111,30 @@ public final class HttpService implements AutoCloseable
         }
         final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
         final HttpServer[] self = new HttpServer[1];
-        final Endpoints endpoints = new Endpoints(new KvStore(partitions, 100_000, (long)config.kvMaxMiB() << 20), () -> self[0]);
+        final Endpoints endpoints = new Endpoints(() -> self[0], commit, directory);
+        final LogEndpoints logs = new LogEndpoints(directory, commit, config.log().maxRecordBytes(), partitions, config.workers());
         final StageRef<HttpExchange> hello = b.stage("hello", endpoints::hello);
-        final StageRef<HttpExchange> kv = b.stage("kv", Placement.partitioned(HttpExchange::routeKeyHash), endpoints::kv);
+        // Every /kv request runs on the one worker that owns the store's log (a constant key): see DurableKv.
+        final StageRef<HttpExchange> kvStage = b.stage("kv", Placement.partitioned(x -> 0), kv::handle);
+        kv.afterAppend(b.stage("kv durable", Placement.partitioned(x -> 0), kv::durable));
+        // A topic's requests run on the worker owning the topic's partition, which owns its log.
+        // An explicit partition count: LogEndpoints keeps a topic table per partition.
+        final StageRef<HttpExchange> log = b.stage("log", Placement.partitioned(partitions, LogEndpoints::topicHash),
+            logs::handle);
+        logs.appended(b.stage("log appended", logs::appended));
         final StageRef<HttpExchange> slow = b.stage("slow", Placement.blocking(2), endpoints::slow);
         final StageRef<HttpExchange> metrics = b.stage("metrics", endpoints::metrics);
         final StageRef<HttpExchange> stats = b.stage("stats", endpoints::stats);
         b.route("GET", "/hello", hello)
-            .route("GET, PUT, DELETE", "/kv/*", kv)
+            .route("GET, PUT, DELETE", "/kv/*", kvStage)
+            .route("GET, POST", "/log/*", log)
             .route("GET", "/slow", slow)
             .route("GET", "/metrics", metrics)
             .route("GET", "/stats", stats)
             .staticFiles("/files/", config.root(), config.allowDotfiles());
-        this.server = b.start();
-        self[0] = server;
+        final HttpServer started = b.start();
+        self[0] = started;
+        return started;
     }
 
     /**
@@ -81,7 +142,8 @@ public final class HttpService implements AutoCloseable
      *
      * @param config its settings
      * @return the running server
-     * @throws java.io.UncheckedIOException if it cannot listen (address in use, say)
+     * @throws java.io.UncheckedIOException if it cannot listen (address in use, say), or its data
+     *                                      directory is locked by another server or cannot be recovered
      */
     public static HttpService start(final DemoConfig config)
     {
@@ -111,7 +173,19 @@ public final class HttpService implements AutoCloseable
      */
     static HttpService start(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
     {
-        return new HttpService(config, leaks, onFatal);
+        try
+        {
+            return new HttpService(config, leaks, onFatal);
+        }
+        catch (final DirectoryLockedException e)
+        {
+            throw new UncheckedIOException(e.getMessage() + " (--data-dir)", e);
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException("cannot open the data directory " + config.log().dataDir().toAbsolutePath()
+                + ": " + e.getMessage(), e);
+        }
     }
 
     /** @return where it listens, with the real port */
@@ -151,7 +225,62 @@ public final class HttpService implements AutoCloseable
      */
     public ShutdownReport shutdown(final Duration deadline)
     {
-        return server.shutdown(deadline);
+        final ShutdownReport report = server.shutdown(deadline);
+        closeLogs(commit, null);
+        return report;
+    }
+
+    /**
+     * After the pipeline stopped (or never started): the group commit (nothing is pending), the
+     * snapshot thread, then every log (clean-shutdown markers) and the directory's lock. Idempotent.
+     */
+    private void closeLogs(final GroupCommit made, final Exception pending)
+    {
+        try
+        {
+            if (made != null)
+            {
+                made.close();
+            }
+            if (kv != null)
+            {
+                kv.close();
+            }
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
+        try
+        {
+            directory.close();
+        }
+        catch (final IOException e)
+        {
+            if (pending != null)
+            {
+                pending.addSuppressed(e);
+            }
+            LOG.warn("closing the data directory {} failed; its logs are recovered at the next start", directory.path(), e);
+        }
+    }
+
+    /** @return the data directory (tests) */
+    LogDirectory directory()
+    {
+        return directory;
+    }
+
+    /** @return the durable /kv store (tests) */
+    DurableKv kv()
+    {
+        return kv;
+    }
+
+    /** @return the group commit of /log and /kv (tests, metrics) */
+    GroupCommit groupCommit()
+    {
+        return commit;
     }
 
     @Override

@@ -1,155 +1,193 @@
 package io.millrace.demo;
 
 import io.millrace.http.HttpExchange;
+import io.millrace.memory.BufferDescriptor;
 
-import java.util.Arrays;
+import java.nio.ByteBuffer;
 import java.util.HashMap;
 
 /**
- * The key-value store behind {@code /kv/{key}}: one plain {@link HashMap} per partition. The kv
- * stage is partitioned by key, so each partition is touched only by the worker that owns it: no
- * lock, no concurrent map, and per-key order for free.
+ * The key-value store behind {@code /kv/{key}}: one plain {@link HashMap} from key to the record
+ * that last stored it. A record is what the store's log holds (see {@link DurableKv}):
  *
- * <p>Keys are the path's bytes, looked up through a reusable probe per partition, so a GET
- * allocates nothing; a PUT allocates its key (if new) and its value.
+ * <pre>
+ *   op u8 (1 = put, 2 = delete) | key length u16 | key | value (put only: the rest)
+ * </pre>
  *
- * <p>Bounded: at most {@link #maxEntriesPerPartition} keys and an equal share of the byte limit per
- * partition; a PUT beyond either is refused with 507, so a client cannot grow the heap without bound.
+ * so a PUT allocates one array, which is at once the log record, the map's value and (a slice of
+ * it) the map's key; a GET answers with a slice of it and allocates nothing.
+ *
+ * <p>Bounded: {@link #maxEntries} keys and {@link #maxBytes} bytes, each entry charged its record
+ * plus {@link #ENTRY_OVERHEAD_BYTES} ({@link #charge}); {@link DurableKv} refuses a PUT that could
+ * pass either (507), counting the PUTs still on their way to the disk as well.
+ *
+ * <p>Threading: owned by one thread, the owner of the store's log; no lock.
  */
 final class KvStore
 {
     /** Longest key, in bytes. */
     static final int MAX_KEY_BYTES = 256;
     /**
-     * What an entry costs besides its key and value bytes (the Key, its array's header, the map's
-     * node and slot), charged with the key to the byte budget, so that empty values under long
-     * keys cannot grow the heap past it.
+     * What an entry costs besides its record (the key object, the map's node and slot, the array's
+     * header), charged with the record to the byte budget, so that empty values under long keys
+     * cannot grow the heap past it.
      */
     static final int ENTRY_OVERHEAD_BYTES = 96;
+    static final byte PUT = 1;
+    static final byte DELETE = 2;
+    /** Bytes before the key: op and key length. */
+    static final int HEADER_BYTES = 3;
 
-    private final HashMap<Key, byte[]>[] partitions;
-    private final Key[] probes;
-    private final int maxEntriesPerPartition;
-    private final long maxBytesPerPartition;
-    /** Value bytes held per partition; each slot touched only by the partition's owner. */
-    private final long[] bytes;
+    private final HashMap<ByteKey, byte[]> map = new HashMap<>();
+    private final ByteKey probe = new ByteKey(new byte[MAX_KEY_BYTES], 0, 0);
+    private final int maxEntries;
+    private final long maxBytes;
+    private long bytes;
 
-    /** A key's bytes and hash; a probe's bytes are overwritten for each lookup. */
-    private static final class Key
+    KvStore(final int maxEntries, final long maxBytes)
     {
-        final byte[] bytes;
-        int length;
-        int hash;
+        this.maxEntries = maxEntries;
+        this.maxBytes = maxBytes;
+    }
 
-        Key(final byte[] bytes, final int length)
+    /** @return bytes charged for a stored put record */
+    static long charge(final byte[] record)
+    {
+        return record.length + (long)ENTRY_OVERHEAD_BYTES;
+    }
+
+    static int keyLength(final byte[] record)
+    {
+        return ((record[1] & 0xFF) << 8) | (record[2] & 0xFF);
+    }
+
+    static int valueOffset(final byte[] record)
+    {
+        return HEADER_BYTES + keyLength(record);
+    }
+
+    /**
+     * @param op a put or a delete
+     * @param x  the request: its path remainder is the key (1 to {@link #MAX_KEY_BYTES} bytes), its body the value
+     * @return a new record
+     */
+    static byte[] record(final byte op, final HttpExchange x)
+    {
+        final int keyLength = x.pathRemainderLength();
+        final long valueLength = op == PUT ? x.bodyLength() : 0;
+        final byte[] r = new byte[Math.toIntExact(HEADER_BYTES + keyLength + valueLength)];
+        r[0] = op;
+        r[1] = (byte)(keyLength >>> 8);
+        r[2] = (byte)keyLength;
+        for (int i = 0; i < keyLength; i++)
         {
-            this.bytes = bytes;
-            this.length = length;
-            rehash();
+            r[HEADER_BYTES + i] = x.pathRemainderByte(i);
         }
-
-        void rehash()
+        if (valueLength > 0)
         {
-            int h = 1;
-            for (int i = 0; i < length; i++)
+            int at = HEADER_BYTES + keyLength;
+            for (BufferDescriptor d = x.body().first(); d != null; d = d.next())
             {
-                h = 31 * h + bytes[i];
+                final ByteBuffer view = d.readableBuffer();
+                final int n = view.remaining();
+                view.get(view.position(), r, at, n);
+                at += n;
             }
-            hash = h;
         }
-
-        @Override
-        public int hashCode()
-        {
-            return hash;
-        }
-
-        @Override
-        public boolean equals(final Object o)
-        {
-            return o instanceof Key k && Arrays.equals(bytes, 0, length, k.bytes, 0, k.length);
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    KvStore(final int partitionCount, final int maxEntriesPerPartition, final long maxBytes)
-    {
-        this.maxBytesPerPartition = Math.max(1, maxBytes / partitionCount);
-        this.bytes = new long[partitionCount];
-        this.partitions = new HashMap[partitionCount];
-        this.probes = new Key[partitionCount];
-        for (int i = 0; i < partitionCount; i++)
-        {
-            partitions[i] = new HashMap<>();
-            probes[i] = new Key(new byte[MAX_KEY_BYTES], 0);
-        }
-        this.maxEntriesPerPartition = maxEntriesPerPartition;
-    }
-
-    /** Loads the exchange's key (the path after {@code /kv/}) into the partition's probe. */
-    private static long entryBytes(final Key key)
-    {
-        return key.length + ENTRY_OVERHEAD_BYTES;
-    }
-
-    private Key probe(final int partition, final HttpExchange x)
-    {
-        final Key k = probes[partition];
-        k.length = x.pathRemainder(k.bytes);
-        k.rehash();
-        return k;
+        return r;
     }
 
     /**
-     * @param partition the caller's partition (only its owner worker calls)
-     * @param x         the request, whose path remainder is the key (at most {@link #MAX_KEY_BYTES})
-     * @return the value, or null
+     * @return why {@code record} is not a well-formed record, or null if it is (for records read back
+     *         from the disk: a bad one means the log or snapshot is damaged)
      */
-    byte[] get(final int partition, final HttpExchange x)
+    static String malformed(final byte[] record)
     {
-        return partitions[partition].get(probe(partition, x));
+        if (record.length < HEADER_BYTES)
+        {
+            return "a record of " + record.length + " bytes is shorter than its header";
+        }
+        final int keyLength = keyLength(record);
+        if (record[0] != PUT && record[0] != DELETE)
+        {
+            return "unknown operation " + record[0];
+        }
+        if (keyLength < 1 || keyLength > MAX_KEY_BYTES || HEADER_BYTES + keyLength > record.length)
+        {
+            return "key length " + keyLength + " in a record of " + record.length + " bytes";
+        }
+        if (record[0] == DELETE && record.length != HEADER_BYTES + keyLength)
+        {
+            return "a delete record with " + (record.length - HEADER_BYTES - keyLength) + " value bytes";
+        }
+        return null;
+    }
+
+    private ByteKey probe(final HttpExchange x)
+    {
+        probe.offset = 0;
+        probe.length = x.pathRemainder(probe.bytes);
+        probe.rehash();
+        return probe;
     }
 
     /**
-     * @return 1 if stored as a new key, 0 if replaced; -1 if the partition is full and the key is new
+     * @param x the request, whose path remainder (at most {@link #MAX_KEY_BYTES}) is the key
+     * @return the record holding the key's value ({@link #valueOffset} to its end), or null
      */
-    int put(final int partition, final HttpExchange x, final byte[] value)
+    byte[] get(final HttpExchange x)
     {
-        final HashMap<Key, byte[]> map = partitions[partition];
-        final Key probe = probe(partition, x);
-        final byte[] old = map.get(probe);
-        final long after = bytes[partition] + value.length - (old == null ? -entryBytes(probe) : old.length);
-        if (after > maxBytesPerPartition || old == null && map.size() >= maxEntriesPerPartition)
-        {
-            return -1;
-        }
-        bytes[partition] = after;
+        return map.get(probe(x));
+    }
+
+    /**
+     * Applies a put or delete record (after it is durable, or when replaying the log).
+     *
+     * @return 201 (put, new key), 204 (put replaced a value, or delete removed one) or 404 (delete, no such key)
+     */
+    int apply(final byte[] record)
+    {
+        final ByteKey key = new ByteKey(record, HEADER_BYTES, keyLength(record));
+        // Remove first: HashMap.put keeps the old key object, whose array is the old record.
+        final byte[] old = map.remove(key);
         if (old != null)
         {
-            map.replace(probe, value);
-            return 0;
+            bytes -= charge(old);
         }
-        map.put(new Key(Arrays.copyOf(probe.bytes, probe.length), probe.length), value);
-        return 1;
-    }
-
-    /**
-     * @return true if the key was there
-     */
-    boolean delete(final int partition, final HttpExchange x)
-    {
-        final Key probe = probe(partition, x);
-        final byte[] old = partitions[partition].remove(probe);
-        if (old == null)
+        if (record[0] == DELETE)
         {
-            return false;
+            return old == null ? 404 : 204;
         }
-        bytes[partition] -= old.length + entryBytes(probe);
-        return true;
+        map.put(key, record);
+        bytes += charge(record);
+        return old == null ? 201 : 204;
     }
 
-    int partitionCount()
+    /** @return bytes charged for the entries stored */
+    long bytes()
     {
-        return partitions.length;
+        return bytes;
+    }
+
+    /** @return keys stored */
+    int size()
+    {
+        return map.size();
+    }
+
+    long maxBytes()
+    {
+        return maxBytes;
+    }
+
+    int maxEntries()
+    {
+        return maxEntries;
+    }
+
+    /** @return every stored record (records never change once stored, so the copy may be read on any thread) */
+    byte[][] records()
+    {
+        return map.values().toArray(new byte[0][]);
     }
 }

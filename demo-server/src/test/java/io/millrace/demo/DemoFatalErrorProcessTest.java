@@ -42,13 +42,18 @@ class DemoFatalErrorProcessTest
         final Process server = new ProcessBuilder(List.of(java, "-Xmx48m", "-XX:-HeapDumpOnOutOfMemoryError",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), DemoServer.class.getName(),
-            "--port", "0", "--workers", "2", "--root", root.toString(), "--kv-max-mib", "4096"))
+            "--port", "0", "--workers", "2", "--root", root.toString(), "--kv-max-mib", "4096",
+            "--data-dir", root.resolve("data").toString()))
             .redirectErrorStream(true).start();
         final List<Socket> hostile = new ArrayList<>();
         try
         {
             final BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            final String banner = out.readLine();
+            String banner = out.readLine();
+            for (int skipped = 0; banner != null && !LISTENING.matcher(banner).find() && skipped < 20; skipped++)
+            {
+                banner = out.readLine(); // start-up log lines (the /kv store's rebuild) come before the banner
+            }
             final Matcher m = LISTENING.matcher(banner == null ? "" : banner);
             assertTrue(m.find(), "banner names the address: " + banner);
             final int port = Integer.parseInt(m.group(1));

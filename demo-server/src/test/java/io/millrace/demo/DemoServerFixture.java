@@ -3,15 +3,28 @@ package io.millrace.demo;
 import io.millrace.memory.LeakDetector;
 import io.millrace.metrics.WorkerMetrics;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 
-/** Test helper: a demo server on an ephemeral port, with every buffer leak-tracked. */
+/**
+ * Test helper: a demo server on an ephemeral port, with every buffer leak-tracked, and a data
+ * directory of its own (deleted at close) unless the flags name one.
+ */
 final class DemoServerFixture implements AutoCloseable
 {
     final LeakDetector leaks = LeakDetector.paranoid();
     final HttpService service;
+    /** The data directory; made by the fixture (and deleted at close) unless the flags gave one. */
+    final Path dataDir;
+    private final boolean ownDataDir;
 
     DemoServerFixture(final Path root, final Duration idleTimeout, final Duration requestTimeout, final int maxInFlight)
     {
@@ -21,18 +34,51 @@ final class DemoServerFixture implements AutoCloseable
     DemoServerFixture(final Path root, final Duration idleTimeout, final Duration requestTimeout, final int maxInFlight,
         final int maxBufferMiB)
     {
+        this.dataDir = tempDataDir();
+        this.ownDataDir = true;
         final DemoConfig config = new DemoConfig(new InetSocketAddress("127.0.0.1", 0), 2, root, idleTimeout, requestTimeout,
-            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, 0, 64, false, false, false);
-        this.service = HttpService.start(config, leaks);
+            100, 8192, 2 << 20, maxInFlight, maxBufferMiB, 0, 64, false, false, false, LogSettings.defaults().withDataDir(dataDir));
+        this.service = start(config);
     }
 
     /** A fixture on the defaults of {@link DemoConfig#parse} plus these flags (port 0, 2 workers, the root). */
     DemoServerFixture(final Path root, final String... flags)
     {
-        final String[] all = new String[flags.length + 6];
-        System.arraycopy(new String[] {"--port", "0", "--workers", "2", "--root", root.toString()}, 0, all, 0, 6);
-        System.arraycopy(flags, 0, all, 6, flags.length);
-        this.service = HttpService.start(DemoConfig.parse(all), leaks);
+        final List<String> all = new ArrayList<>(List.of("--port", "0", "--workers", "2", "--root", root.toString()));
+        all.addAll(List.of(flags));
+        this.ownDataDir = !all.contains("--data-dir");
+        if (ownDataDir)
+        {
+            all.addAll(List.of("--data-dir", tempDataDir().toString()));
+        }
+        final DemoConfig config = DemoConfig.parse(all.toArray(new String[0]));
+        this.dataDir = config.log().dataDir();
+        this.service = start(config);
+    }
+
+    private static Path tempDataDir()
+    {
+        try
+        {
+            return Files.createTempDirectory("millrace-demo-data");
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private HttpService start(final DemoConfig config)
+    {
+        try
+        {
+            return HttpService.start(config, leaks);
+        }
+        catch (final RuntimeException e)
+        {
+            deleteDataDir();
+            throw e;
+        }
     }
 
     DemoServerFixture(final Path root)
@@ -65,5 +111,22 @@ final class DemoServerFixture implements AutoCloseable
     public void close()
     {
         service.shutdown(Duration.ofSeconds(10));
+        deleteDataDir();
+    }
+
+    private void deleteDataDir()
+    {
+        if (!ownDataDir)
+        {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dataDir))
+        {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
     }
 }

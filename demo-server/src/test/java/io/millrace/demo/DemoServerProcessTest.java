@@ -26,7 +26,8 @@ class DemoServerProcessTest
     @Test
     void sigtermDrainsAndExitsZero() throws Exception
     {
-        final Process server = start("--port", "0", "--workers", "2", "--root", root.toString());
+        final Process server = start("--port", "0", "--workers", "2", "--root", root.toString(), "--data-dir",
+            root.resolve("data").toString());
         try
         {
             final BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
@@ -57,7 +58,9 @@ class DemoServerProcessTest
         final String text = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(help.waitFor(15, TimeUnit.SECONDS));
         assertEquals(0, help.exitValue());
-        for (final String flag : List.of("--address", "--port", "--workers", "--root"))
+        for (final String flag : List.of("--address", "--port", "--workers", "--root", "--data-dir", "--max-topics",
+            "--log-segment-bytes", "--log-retention-bytes", "--log-retention-ms", "--log-max-record-bytes", "--log-force",
+            "--kv-compact-bytes"))
         {
             assertTrue(text.contains(flag), "--help lists " + flag);
         }

@@ -66,7 +66,7 @@ class HostileClientsProcessTest
         final Process server = new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:-HeapDumpOnOutOfMemoryError",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), DemoServer.class.getName(),
-            "--port", "0", "--workers", "2", "--root", root.toString(),
+            "--port", "0", "--workers", "2", "--root", root.toString(), "--data-dir", root.resolve("data").toString(),
             "--request-timeout-ms", "600000", "--idle-timeout-ms", "600000"))
             .redirectErrorStream(true).start();
         final List<Closeable> held = new ArrayList<>();
@@ -299,7 +299,11 @@ class HostileClientsProcessTest
     private int port(final Process server) throws IOException
     {
         final BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-        final String banner = out.readLine();
+        String banner = out.readLine();
+        for (int skipped = 0; banner != null && !LISTENING.matcher(banner).find() && skipped < 20; skipped++)
+        {
+            banner = out.readLine(); // start-up log lines (the /kv store's rebuild) come before the banner
+        }
         final Matcher m = LISTENING.matcher(banner == null ? "" : banner);
         assertTrue(m.find(), "banner names the address: " + banner);
         // Drain the rest of the output so that the server never blocks on a full pipe; keep it for failures.

@@ -90,6 +90,8 @@ public final class HttpExchange
     long headOnlyLength = -1;
     /** Extra field lines; position = bytes written. Made on first use, reused after. */
     ByteBuffer extraHeaders;
+    /** The handler's own per-connection object ({@link #attach}). */
+    private Object attachment;
 
     HttpExchange(final Connection connection, final HttpServerCore server)
     {
@@ -241,6 +243,26 @@ public final class HttpExchange
             at += n;
         }
         return copy;
+    }
+
+    /**
+     * Keeps an object of the handler's own with the connection: every later request on the connection
+     * sees it through {@link #attachment()}. One exchange serves all of a connection's requests, one
+     * at a time, so per-connection state (an append listener, a scratch buffer) can be made once
+     * instead of per request. Like the rest of the exchange it belongs to the thread running the
+     * request's current stage (the runtime's hand-offs publish it); it goes with the connection.
+     *
+     * @param value the object, or null to drop it
+     */
+    public void attach(final Object value)
+    {
+        attachment = value;
+    }
+
+    /** @return what {@link #attach} kept for this connection, or null */
+    public Object attachment()
+    {
+        return attachment;
     }
 
     /** @return the connection; use it only on the connection's worker */

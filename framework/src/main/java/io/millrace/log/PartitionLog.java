@@ -470,12 +470,45 @@ public final class PartitionLog implements AutoCloseable
             {
                 break;
             }
-            segments.remove(0);
             total -= oldest.size();
-            oldest.delete();
+            deleteOldest();
             deleted++;
         }
         return deleted;
+    }
+
+    /**
+     * Deletes the oldest segments whose every record lies below {@code offset}, never the tail: what
+     * compaction does once a snapshot covers the records below {@code offset}. A segment that also
+     * holds {@code offset} or later records stays whole; {@link #roll()} first to make the tail
+     * deletable too.
+     *
+     * @param offset records below it are no longer needed; any value (nothing is deleted at or below
+     *               {@link #startOffset()})
+     * @return the number of segments deleted; {@link #startOffset()} is then the first kept segment's base
+     */
+    public int deleteSegmentsBelow(final long offset) throws IOException
+    {
+        checkUsable();
+        int deleted = 0;
+        while (segments.size() > 1 && segments.get(1).baseOffset <= offset)
+        {
+            deleteOldest();
+            deleted++;
+        }
+        return deleted;
+    }
+
+    /**
+     * Deletes the oldest segment and syncs the directory before the next one goes, so that a power
+     * loss can only ever undo the deletions of a suffix: the segments left on disk are always
+     * contiguous (recovery refuses a gap between segments as damage).
+     */
+    private void deleteOldest() throws IOException
+    {
+        final Segment oldest = segments.remove(0);
+        oldest.delete();
+        syncDirectory(dir);
     }
 
     /** Forces and closes every segment and leaves the clean-shutdown marker. Idempotent. */

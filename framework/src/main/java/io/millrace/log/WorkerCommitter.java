@@ -3,6 +3,7 @@ package io.millrace.log;
 import io.millrace.stage.EndOfTurnHook;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
+import io.millrace.worker.Fatal;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 
 import java.nio.ByteBuffer;
@@ -105,6 +106,7 @@ final class WorkerCommitter implements EndOfTurnHook
             }
             catch (Throwable t)
             {
+                Fatal.rethrowIfFatal(t); // an OutOfMemoryError fails the pipeline, not just these appends
                 e.error = t;
             }
         }
@@ -199,6 +201,7 @@ final class WorkerCommitter implements EndOfTurnHook
             }
             catch (Throwable t)
             {
+                Fatal.rethrowIfFatal(t); // an OutOfMemoryError fails the pipeline, not just these appends
                 failed = t;
             }
             java.util.Arrays.fill(batch, 0, n, null);
@@ -212,6 +215,7 @@ final class WorkerCommitter implements EndOfTurnHook
             }
             catch (Throwable t)
             {
+                Fatal.rethrowIfFatal(t); // an OutOfMemoryError fails the pipeline, not just these appends
                 failed = t;
             }
         }

@@ -224,6 +224,71 @@ class GroupCommitTest
         log.close();
     }
 
+    /**
+     * Finding (demo's DemoFatalErrorProcessTest): an OutOfMemoryError thrown by a write (a heap
+     * buffer's temporary direct copy) was caught as the append's error, so the worker went on half
+     * alive instead of failing the pipeline, whose fatal-error handler exits the server.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aFatalErrorWritingFailsThePipelineNotJustTheAppend(final boolean direct) throws Exception
+    {
+        final SegmentChannels fatal = file -> new DelegatingChannel(SegmentChannels.FILES.open(file))
+        {
+            @Override
+            public int write(final ByteBuffer src) throws IOException
+            {
+                throw new OutOfMemoryError("injected by the test");
+            }
+
+            @Override
+            public long write(final ByteBuffer[] srcs, final int offset, final int length) throws IOException
+            {
+                throw new OutOfMemoryError("injected by the test");
+            }
+        };
+        final PartitionLog log = PartitionLog.open(dir.resolve("fatal"), LogTesting.small().withChannels(fatal));
+        final GroupCommit commit = new GroupCommit(GroupCommitOptions.defaults(1).withForceMode(ForceMode.WORKER)
+            .withStagingBytes(64));
+        final AtomicReference<Throwable> fatalSeen = new AtomicReference<>();
+        final java.util.concurrent.CountDownLatch failed = new java.util.concurrent.CountDownLatch(1);
+        final AppendListener ignore = new AppendListener()
+        {
+            @Override
+            public void appended(final long offset)
+            {
+            }
+
+            @Override
+            public void appendFailed(final Throwable error)
+            {
+            }
+        };
+        final PipelineBuilder<byte[]> b = Pipeline.builder();
+        final StageRef<byte[]> append = b.stage("append");
+        final StageRef<byte[]> finish = b.stage("finish");
+        b.handle(append, (r, ctx) -> commit.append(ctx, log, ByteBuffer.wrap(r), Ack.DURABLE, ignore, finish));
+        b.handle(finish, (r, ctx) -> Outcome.done());
+        final Pipeline<byte[]> p = b.workers(1).onFatalError((name, thread, error) ->
+        {
+            fatalSeen.set(error);
+            failed.countDown();
+        }).build().start();
+        p.submit(new byte[direct ? 100 : 10]); // over the 64-byte staging buffer: written at once from the caller's buffer
+        assertTrue(failed.await(10, java.util.concurrent.TimeUnit.SECONDS), "the pipeline was told of the fatal error");
+        assertTrue(fatalSeen.get() instanceof OutOfMemoryError, String.valueOf(fatalSeen.get()));
+        p.shutdown(Duration.ofSeconds(10));
+        commit.close();
+        try
+        {
+            log.close();
+        }
+        catch (final IOException | IllegalStateException closingAFailedLog)
+        {
+            // the log failed on its write; the assertions above are what count
+        }
+    }
+
     static void awaitCompleted(final AppendRig rig, final int n) throws InterruptedException
     {
         final long deadline = System.nanoTime() + 10_000_000_000L;

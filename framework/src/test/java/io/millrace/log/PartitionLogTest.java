@@ -159,6 +159,49 @@ class PartitionLogTest
     }
 
     @Test
+    void deleteSegmentsBelowDropsOnlyWholeSegmentsUnderTheOffsetAndNeverTheTail() throws Exception
+    {
+        try (PartitionLog log = PartitionLog.open(dir, small()))
+        {
+            appendRecords(log, 500);
+            final long[] before = bases(dir);
+            assertTrue(before.length > 4, "several segments: " + before.length);
+            assertEquals(0, log.deleteSegmentsBelow(before[1] - 1), "segment 0 still holds offset " + (before[1] - 1));
+            assertEquals(0, log.deleteSegmentsBelow(-5));
+            final long cut = before[3] + 1; // inside segment 3: segments 0, 1, 2 are wholly below it
+            assertEquals(3, log.deleteSegmentsBelow(cut));
+            assertEquals(before[3], log.startOffset());
+            assertArrayEquals(java.util.Arrays.copyOfRange(before, 3, before.length), bases(dir));
+            assertFalse(Files.exists(indexFile(dir, before[0])), "the index goes with its segment");
+            assertNull(log.read(before[3] - 1));
+            assertArrayEquals(payload(before[3]), log.read(before[3]), "the segment holding the offset stays whole");
+            assertAllReadable(log);
+            assertEquals(before.length - 4, log.deleteSegmentsBelow(Long.MAX_VALUE), "everything but the tail");
+            assertEquals(1, log.segmentCount());
+            assertEquals(500, log.nextOffset());
+            log.roll();
+            appendRecords(log, 3);
+            assertEquals(1, log.deleteSegmentsBelow(log.nextOffset()), "after a roll the old tail goes too");
+            assertEquals(500, log.startOffset());
+        }
+        try (PartitionLog log = PartitionLog.open(dir, small()))
+        {
+            assertTrue(log.recovery().clean());
+            assertEquals(500, log.startOffset());
+            assertEquals(503, log.nextOffset());
+            assertAllReadable(log);
+        }
+        Files.delete(dir.resolve(PartitionLog.CLEAN_MARKER)); // as after a crash: every segment is scanned
+        try (PartitionLog log = PartitionLog.open(dir, small()))
+        {
+            assertFalse(log.recovery().clean());
+            assertEquals(500, log.startOffset());
+            appendRecords(log, 2);
+            assertAllReadable(log);
+        }
+    }
+
+    @Test
     void misuseFailsFastWithAMessage() throws Exception
     {
         final PartitionLog log = PartitionLog.open(dir, small());

@@ -41,6 +41,7 @@ final class ChunkedDecoder
     private static final int MAX_SIZE_DIGITS = 16;
 
     private final int maxExtensionBytes;
+    private final String bodyTooLarge;
     private int state;
     private long size;
     private int digits;
@@ -56,10 +57,18 @@ final class ChunkedDecoder
 
     /**
      * @param maxExtensionBytes bound on the chunk extensions of one message, all chunks together
+     * @param bodyTooLarge      the reason given when the body passes its bound ({@link #bodyTooLarge()})
      */
-    ChunkedDecoder(final int maxExtensionBytes)
+    ChunkedDecoder(final int maxExtensionBytes, final String bodyTooLarge)
     {
         this.maxExtensionBytes = maxExtensionBytes;
+        this.bodyTooLarge = bodyTooLarge;
+    }
+
+    /** @return after an error: whether it was the body's bound (rather than the framing or the trailers) */
+    boolean bodyTooLarge()
+    {
+        return state == FAILED && errorReason == bodyTooLarge;
     }
 
     /**
@@ -258,7 +267,7 @@ final class ChunkedDecoder
         // Only the limit is checked: nothing is reserved for the announced size, which a client may never send.
         if (size > maxBody - received)
         {
-            return failed(413, "request body too large");
+            return failed(413, bodyTooLarge);
         }
         dataLeft = size;
         return move(DATA);

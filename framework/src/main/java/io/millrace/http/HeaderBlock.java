@@ -18,7 +18,9 @@ import java.util.Locale;
  * Names must be tokens and values single-line visible US-ASCII (a CR or LF in a value would let
  * whoever controls it add fields or a second response), checked here, once. The fields the server
  * owns ({@code Content-Length}, {@code Transfer-Encoding}, {@code Connection}, {@code Date},
- * {@code Server}) are refused: it writes them itself. Immutable and shared by all threads.
+ * {@code Server}) are refused: it writes them itself. A block is also the fixed fields of the
+ * requests {@link RequestEncoder} writes, which writes {@code Host} itself and refuses a block
+ * that has one. Immutable and shared by all threads.
  */
 public final class HeaderBlock
 {
@@ -31,10 +33,18 @@ public final class HeaderBlock
     public static final HeaderBlock TEXT_PLAIN = contentType("text/plain; charset=utf-8");
 
     private final byte[] bytes;
+    /** Whether a line is a Host field, which a request encoder writes itself; found once, here. */
+    private final boolean host;
 
     private HeaderBlock(final byte[] bytes)
     {
         this.bytes = bytes;
+        boolean found = false;
+        for (int line = 0; line < bytes.length && !found; line = HttpSyntax.indexOf(bytes, line, bytes.length, '\n') + 1)
+        {
+            found = HttpSyntax.equalsIgnoreCase(bytes, line, HttpSyntax.indexOf(bytes, line, bytes.length, ':'), "host");
+        }
+        this.host = found;
     }
 
     /**
@@ -85,6 +95,12 @@ public final class HeaderBlock
     byte[] bytes()
     {
         return bytes;
+    }
+
+    /** @return whether one of the fields is {@code Host} */
+    boolean hasHost()
+    {
+        return host;
     }
 
     /** @return encoded length in bytes */

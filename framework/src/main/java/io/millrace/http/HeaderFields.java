@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Where each field line of a request head lies in the parser's head array: four ints a field, no
+ * Where each field line of a request or response head lies in the parser's head array: four ints a field, no
  * objects, so that parsing a request allocates no per-field garbage. Strings are made on demand.
  */
 final class HeaderFields
@@ -57,6 +57,23 @@ final class HeaderFields
             }
         }
         return -1;
+    }
+
+    int nameStart(final int index)
+    {
+        return offsets[checked(index) * INTS_PER_FIELD];
+    }
+
+    int nameEnd(final int index)
+    {
+        return offsets[checked(index) * INTS_PER_FIELD + 1];
+    }
+
+    /** @return whether field {@code index} is named {@code name} (ASCII case ignored) */
+    boolean is(final byte[] head, final int index, final String name)
+    {
+        final int at = checked(index) * INTS_PER_FIELD;
+        return HttpSyntax.equalsIgnoreCase(head, offsets[at], offsets[at + 1], name);
     }
 
     int valueStart(final int index)

@@ -101,7 +101,7 @@ public final class HttpRequestParser
         this.maxHeaderBytes = maxHeaderBytes;
         this.maxBodyBytes = maxBodyBytes;
         this.head = new RequestHead(maxHeaderBytes);
-        this.chunks = new ChunkedDecoder(maxHeaderBytes);
+        this.chunks = new ChunkedDecoder(maxHeaderBytes, "request body too large");
         reset();
     }
 

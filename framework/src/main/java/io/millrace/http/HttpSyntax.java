@@ -3,8 +3,8 @@ package io.millrace.http;
 import java.util.Arrays;
 
 /**
- * Byte classes and small scanners of RFC 9110/9112, shared by the request parser and the chunked
- * decoder. Tables rather than branches because the parser asks per byte.
+ * Byte classes and small scanners of RFC 9110/9112, shared by both directions' parsers, the chunked
+ * decoder and the proxy's field filter. Tables rather than branches because the parser asks per byte.
  */
 final class HttpSyntax
 {
@@ -12,6 +12,10 @@ final class HttpSyntax
     static final int LF = '\n';
     static final int SP = ' ';
     static final int HTAB = '\t';
+    /** {@link #connectionOptions}: the value lists {@code close}. */
+    static final int CONNECTION_CLOSE = 1;
+    /** {@link #connectionOptions}: the value lists {@code keep-alive}. */
+    static final int CONNECTION_KEEP_ALIVE = 2;
 
     private static final boolean[] TCHAR = new boolean[256];
     private static final byte[] HEX = new byte[256];
@@ -148,6 +152,57 @@ final class HttpSyntax
             value = value * 10 + d;
         }
         return value;
+    }
+
+    /** @return the first index in {@code [from, to)} that is not optional whitespace, or {@code to} */
+    static int skipOws(final byte[] bytes, final int from, final int to)
+    {
+        int s = from;
+        while (s < to && isOws(bytes[s]))
+        {
+            s++;
+        }
+        return s;
+    }
+
+    /** @return the end of {@code [from, to)} with trailing optional whitespace dropped */
+    static int trimOws(final byte[] bytes, final int from, final int to)
+    {
+        int e = to;
+        while (e > from && isOws(bytes[e - 1]))
+        {
+            e--;
+        }
+        return e;
+    }
+
+    /**
+     * The options of a Connection field value that decide persistence (RFC 9112 section 9.3): a
+     * comma-separated list of tokens, any case, with optional whitespace and empty members.
+     *
+     * @return {@link #CONNECTION_CLOSE} and {@link #CONNECTION_KEEP_ALIVE} bits for the options in {@code bytes[start, end)}
+     */
+    static int connectionOptions(final byte[] bytes, final int start, final int end)
+    {
+        int options = 0;
+        int i = start;
+        while (i <= end)
+        {
+            int comma = indexOf(bytes, i, end, ',');
+            comma = comma < 0 ? end : comma;
+            final int s = skipOws(bytes, i, comma);
+            final int e = trimOws(bytes, s, comma);
+            if (equalsIgnoreCase(bytes, s, e, "close"))
+            {
+                options |= CONNECTION_CLOSE;
+            }
+            else if (equalsIgnoreCase(bytes, s, e, "keep-alive"))
+            {
+                options |= CONNECTION_KEEP_ALIVE;
+            }
+            i = comma + 1;
+        }
+        return options;
     }
 
     private static int lower(final int c)

@@ -198,8 +198,8 @@ final class RequestHead
         {
             int comma = indexOf(head, i, end, ',');
             comma = comma < 0 ? end : comma;
-            final int s = skipOws(i, comma);
-            final int e = trimOws(s, comma);
+            final int s = HttpSyntax.skipOws(head, i, comma);
+            final int e = HttpSyntax.trimOws(head, s, comma);
             if (comma < end && (equalsIgnoreCase(head, s, e, "chunked") || equalsIgnoreCase(head, s, e, "identity")))
             {
                 return failure(400, "invalid Transfer-Encoding list");
@@ -299,6 +299,12 @@ final class RequestHead
     {
         final int i = fields.find(head, name);
         return i < 0 ? null : fields.value(head, i);
+    }
+
+    /** @return the fields' offsets into {@link #bytes()} */
+    HeaderFields fields()
+    {
+        return fields;
     }
 
     /** @return the index of the first field named {@code name}, or -1 */
@@ -515,7 +521,9 @@ final class RequestHead
         }
         else if (equalsIgnoreCase(head, start, colon, "connection"))
         {
-            connectionOptions(valueStart, valueEnd);
+            final int options = HttpSyntax.connectionOptions(head, valueStart, valueEnd);
+            connectionClose |= (options & HttpSyntax.CONNECTION_CLOSE) != 0;
+            connectionKeepAlive |= (options & HttpSyntax.CONNECTION_KEEP_ALIVE) != 0;
         }
         else if (equalsIgnoreCase(head, start, colon, "expect"))
         {
@@ -524,43 +532,6 @@ final class RequestHead
                 ? EXPECT_CONTINUE : EXPECT_OTHER;
         }
         return true;
-    }
-
-    /** @return the first index in {@code [from, to)} that is not optional whitespace, or {@code to} */
-    private int skipOws(final int from, final int to)
-    {
-        int s = from;
-        while (s < to && isOws(head[s]))
-        {
-            s++;
-        }
-        return s;
-    }
-
-    /** @return the end of {@code [from, to)} with trailing optional whitespace dropped */
-    private int trimOws(final int from, final int to)
-    {
-        int e = to;
-        while (e > from && isOws(head[e - 1]))
-        {
-            e--;
-        }
-        return e;
-    }
-
-    private void connectionOptions(final int start, final int end)
-    {
-        int i = start;
-        while (i <= end)
-        {
-            int comma = indexOf(head, i, end, ',');
-            comma = comma < 0 ? end : comma;
-            final int s = skipOws(i, comma);
-            final int e = trimOws(s, comma);
-            connectionClose |= equalsIgnoreCase(head, s, e, "close");
-            connectionKeepAlive |= equalsIgnoreCase(head, s, e, "keep-alive");
-            i = comma + 1;
-        }
     }
 
     private boolean fail(final int status, final String reason)

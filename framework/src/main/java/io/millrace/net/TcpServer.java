@@ -1,6 +1,7 @@
 package io.millrace.net;
 
 import io.millrace.memory.BufferAllocator;
+import io.millrace.stage.WorkerTimers;
 import io.millrace.worker.WorkerIo;
 import io.millrace.worker.WorkerIoProvider;
 
@@ -28,7 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * System.out.println("listening on " + server.localAddress());
  * }</pre>
  *
- * <p>Thread-safe: {@link #localAddress()} and {@link #stats()} may be read from any thread.
+ * <p>Each worker also opens, pools and polls its own connections to upstreams in the same selector:
+ * {@link #outbound(int)} (configured with {@link TcpServerBuilder#outbound(OutboundOptions)}).
+ *
+ * <p>Thread-safe: {@link #localAddress()}, {@link #stats()} and {@link #outboundStats()} may be read
+ * from any thread, {@link #outbound(int)} called from any thread (its result is used on its worker).
  */
 public final class TcpServer implements WorkerIoProvider
 {
@@ -55,7 +60,8 @@ public final class TcpServer implements WorkerIoProvider
     }
 
     @Override
-    public synchronized WorkerIo[] open(final Thread[] workerThreads, final BufferAllocator[] allocators) throws IOException
+    public synchronized WorkerIo[] open(final Thread[] workerThreads, final BufferAllocator[] allocators, final WorkerTimers[] timers)
+        throws IOException
     {
         if (transports != null)
         {
@@ -87,7 +93,7 @@ public final class TcpServer implements WorkerIoProvider
             }
             for (int i = 0; i < workers; i++)
             {
-                opened[i] = new WorkerTransport(this, i, workerThreads[i], allocators[i], listeners[i], handOffCapacity);
+                opened[i] = new WorkerTransport(this, i, workerThreads[i], allocators[i], timers[i], listeners[i], handOffCapacity);
             }
             localAddress = bound;
         }
@@ -170,7 +176,57 @@ public final class TcpServer implements WorkerIoProvider
             sum[TransportCounters.PENDING_OUTPUT], maxPending);
     }
 
+    /**
+     * The outbound connections of one worker, for code running on that worker: a stage placed there
+     * ({@code server.outbound(ctx.workerIndex())}) or a callback of one of its connections
+     * ({@code server.outbound(connection.workerIndex())}).
+     *
+     * @param workerIndex the worker, from 0
+     * @return that worker's outbound connections; their methods must be called on that worker's thread
+     * @throws IllegalStateException before the pipeline started
+     * @throws IndexOutOfBoundsException for a worker that does not exist
+     */
+    public OutboundConnections outbound(final int workerIndex)
+    {
+        final WorkerTransport[] ts = transports;
+        if (ts == null)
+        {
+            throw new IllegalStateException("outbound(" + workerIndex + ") before start: attach this TcpServer with " +
+                "PipelineBuilder.io(server) and start the pipeline first");
+        }
+        if (workerIndex < 0 || workerIndex >= ts.length)
+        {
+            throw new IndexOutOfBoundsException("outbound(" + workerIndex + "): the pipeline has workers 0 to " + (ts.length - 1));
+        }
+        return ts[workerIndex].outbound();
+    }
+
+    /**
+     * @return the outbound counters summed over all workers; zeros before start
+     */
+    public OutboundStats outboundStats()
+    {
+        final WorkerTransport[] ts = transports;
+        final long[] sum = new long[OutboundCounters.COUNT];
+        if (ts != null)
+        {
+            for (final WorkerTransport t : ts)
+            {
+                for (int c = 0; c < sum.length; c++)
+                {
+                    sum[c] += t.outbound().counters().get(c);
+                }
+            }
+        }
+        return new OutboundStats(sum);
+    }
+
     // ------------------------------------------------------------------ for WorkerTransport
+
+    OutboundOptions outboundOptions()
+    {
+        return config.outboundOptions();
+    }
 
     ConnectionHandler handler()
     {

@@ -10,7 +10,8 @@ import java.util.Objects;
  * Configures a {@link TcpServer}. Defaults: 127.0.0.1 on an ephemeral port, backlog 1024,
  * 10,000 connections over all workers, refused ones closed with no message, 64 KiB of unconsumed
  * input and 256 KiB of queued output per connection, a 60 s idle timeout, {@code TCP_NODELAY} on,
- * the OS's socket buffer sizes, {@code SO_REUSEPORT} where supported. Not thread-safe.
+ * the OS's socket buffer sizes, {@code SO_REUSEPORT} where supported, and
+ * {@link OutboundOptions#defaults()} for the workers' outbound connections. Not thread-safe.
  */
 public final class TcpServerBuilder
 {
@@ -30,6 +31,7 @@ public final class TcpServerBuilder
     private boolean reusePort = true;
     private ByteBuffer refusalMessage;
     private Acceptor.AcceptCall acceptCall = ServerSocketChannel::accept;
+    private OutboundOptions outbound = OutboundOptions.defaults();
 
     TcpServerBuilder(final ConnectionHandler handler)
     {
@@ -182,6 +184,17 @@ public final class TcpServerBuilder
     }
 
     /**
+     * @param options how the workers open, pool and time out their connections to upstreams
+     *                ({@link TcpServer#outbound(int)}); copied, so later changes to it do not apply
+     * @return this builder
+     */
+    public TcpServerBuilder outbound(final OutboundOptions options)
+    {
+        outbound = Objects.requireNonNull(options, "outbound(null): pass OutboundOptions.defaults() for the defaults").copy();
+        return this;
+    }
+
+    /**
      * Test seam: how the server takes a channel off a listening socket, so a test can make accept
      * fail (as it does when the process is out of file descriptors). Package-private on purpose.
      *
@@ -260,6 +273,11 @@ public final class TcpServerBuilder
     Acceptor.AcceptCall acceptCall()
     {
         return acceptCall;
+    }
+
+    OutboundOptions outboundOptions()
+    {
+        return outbound;
     }
 
     /** The refusal message, read-only, for each worker to duplicate; null for none. */

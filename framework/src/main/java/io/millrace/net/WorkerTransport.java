@@ -2,6 +2,7 @@ package io.millrace.net;
 
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.SlabExhaustedException;
+import io.millrace.stage.WorkerTimers;
 import io.millrace.worker.Fatal;
 import io.millrace.worker.WorkerIo;
 import org.slf4j.Logger;
@@ -18,7 +19,8 @@ import java.util.function.Consumer;
 /**
  * One worker's share of a {@link TcpServer}: its selector, its listening socket (with
  * {@code SO_REUSEPORT}, so the kernel spreads connections over the workers and no thread hands a
- * connection to another), its connections and their timeouts.
+ * connection to another), its connections and their timeouts, and its {@link OutboundConnections}
+ * (connections this worker opens to upstreams, polled in the same selector).
  *
  * <p>Threading: owned by one worker thread, which alone calls {@link #poll()}, {@link #park(long)}
  * and {@link #close()} and runs every handler callback. Other threads touch only
@@ -44,6 +46,7 @@ final class WorkerTransport implements WorkerIo
     private final ConnectionLimit limit;
     private final Refusal refusal;
     private final ConnectionTable connections = new ConnectionTable();
+    private final OutboundConnections outbound;
     private long now;
     private long nextTimerNanos;
     private long lastErrorLogNanos;
@@ -52,7 +55,7 @@ final class WorkerTransport implements WorkerIo
     private volatile boolean intakeStopped;
 
     WorkerTransport(final TcpServer server, final int workerIndex, final Thread thread, final BufferAllocator allocator,
-        final ServerSocketChannel listener, final int handOffCapacity) throws IOException
+        final WorkerTimers timers, final ServerSocketChannel listener, final int handOffCapacity) throws IOException
     {
         this.server = server;
         this.workerIndex = workerIndex;
@@ -62,6 +65,7 @@ final class WorkerTransport implements WorkerIo
         this.refusal = server.newRefusal();
         this.selector = Selector.open();
         this.acceptor = new Acceptor(this, server, selector, listener, handOffCapacity);
+        this.outbound = new OutboundConnections(this, server.outboundOptions(), timers, selector);
         this.now = System.nanoTime();
         // Not 0: System.nanoTime() may be negative, and "now - 0 >= 0" would then hold off every
         // timeout until the clock turned positive.
@@ -75,6 +79,9 @@ final class WorkerTransport implements WorkerIo
     {
         now = System.nanoTime();
         int work = intake();
+        // Outbound callbacks that stages deferred (a pooled lease, a connect that failed at once) run
+        // before the selector's news of the same connections, and those deferred meanwhile right after.
+        work += outbound.deliverCallbacks();
         try
         {
             work += selector.selectNow(onKey);
@@ -83,11 +90,17 @@ final class WorkerTransport implements WorkerIo
         {
             logError("selectNow failed", ex);
         }
+        work += outbound.deliverCallbacks();
         if (now - nextTimerNanos >= 0)
         {
             // The one O(connections) scan, once per period whatever the traffic.
             nextTimerNanos = now + TIMER_PERIOD_NANOS;
             work += connections.expire(now, server.idleTimeoutNanos(), this);
+            work += outbound.expireIdle(now);
+        }
+        if (outbound.hasPendingCallbacks())
+        {
+            work++; // queued by the last delivery: the worker must not park on them
         }
         return work;
     }
@@ -122,9 +135,24 @@ final class WorkerTransport implements WorkerIo
     public void close()
     {
         acceptor.closeListener();
+        Throwable fatal = null;
+        try
+        {
+            outbound.closeAll();
+        }
+        catch (final Throwable ex)
+        {
+            if (Fatal.isFatal(ex))
+            {
+                fatal = ex; // thrown once the accepted connections and the selector are closed too
+            }
+            else
+            {
+                logFailure("closing the outbound connections at shutdown failed", ex);
+            }
+        }
         // Every turn takes one connection out of the table, so this loop ends whatever close(c)
         // does; a fatal error from one connection waits until the others and the selector are closed.
-        Throwable fatal = null;
         while (connections.size() > 0)
         {
             final Connection c = connections.last();
@@ -252,6 +280,11 @@ final class WorkerTransport implements WorkerIo
     private void onKey(final SelectionKey key)
     {
         final Object attachment = key.attachment();
+        if (attachment instanceof OutboundConnection upstream)
+        {
+            outbound.onKey(key, upstream);
+            return;
+        }
         if (acceptor.isListener(attachment))
         {
             if (key.isValid() && key.isAcceptable())
@@ -516,6 +549,21 @@ final class WorkerTransport implements WorkerIo
     BufferAllocator allocator()
     {
         return allocator;
+    }
+
+    Thread thread()
+    {
+        return thread;
+    }
+
+    OutboundConnections outbound()
+    {
+        return outbound;
+    }
+
+    long nextConnectionId()
+    {
+        return server.nextConnectionId();
     }
 
     int workerIndex()

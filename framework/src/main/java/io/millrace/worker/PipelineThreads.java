@@ -2,6 +2,7 @@ package io.millrace.worker;
 
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.SlabArena;
+import io.millrace.stage.WorkerTimers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,9 +53,11 @@ final class PipelineThreads<R>
     {
         final Thread[] threads = new Thread[workers.length];
         final BufferAllocator[] allocators = new BufferAllocator[workers.length];
+        final WorkerTimers[] timers = new WorkerTimers[workers.length];
         for (final Worker<R> worker : workers)
         {
             threads[worker.index()] = worker.thread();
+            timers[worker.index()] = worker.timers();
             if (arena != null)
             {
                 allocators[worker.index()] = arena.newAllocator(worker.thread().getName(), worker.thread());
@@ -66,7 +69,7 @@ final class PipelineThreads<R>
             final WorkerIo[] ios;
             try
             {
-                ios = ioProvider.open(threads, allocators);
+                ios = ioProvider.open(threads, allocators, timers);
             }
             catch (final IOException ex)
             {

@@ -191,7 +191,7 @@ class WorkerServicesTest
         final StageRef<Integer> respond = b.stage("respond");
         b.handle(parse, (id, ctx) -> Outcome.next(respond)).handle(respond, (id, ctx) -> Outcome.done());
         final Pipeline<Integer> pipeline = b.workers(1).maxInFlight(256)
-            .io((threads, allocators) -> new WorkerIo[] {new WorkerIo()
+            .io((threads, allocators, timers) -> new WorkerIo[] {new WorkerIo()
             {
                 @Override
                 public int poll()

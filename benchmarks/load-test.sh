@@ -23,7 +23,7 @@ fi
 root=$(mktemp -d)
 head -c 65536 /dev/urandom > "$root/64k.bin"
 log=$(mktemp)
-java -jar demo-server/target/demo-server.jar --port "$PORT" --workers "$WORKERS" --root "$root" --max-connections 1024 >"$log" 2>&1 &
+java -jar demo-server/target/demo-server.jar --port "$PORT" --workers "$WORKERS" --root "$root" --data-dir "$root/data" --max-connections 1024 >"$log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; rm -rf "$root"; }
 trap cleanup EXIT

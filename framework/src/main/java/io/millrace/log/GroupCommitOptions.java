@@ -28,7 +28,8 @@ public record GroupCommitOptions(int workers, ForceMode forceMode, int maxAppend
     }
 
     /**
-     * Forces on a sync thread; per worker 4,096 appends and 1 MiB of payload per turn, 64 logs per
+     * Forces on the worker ({@link ForceMode#WORKER}: the most durable appends per second, see
+     * {@code docs/log.md}); per worker 4,096 appends and 1 MiB of payload per turn, 64 logs per
      * turn, 16,384 appends awaiting the sync thread.
      *
      * @param workers the pipeline's worker count
@@ -36,7 +37,7 @@ public record GroupCommitOptions(int workers, ForceMode forceMode, int maxAppend
      */
     public static GroupCommitOptions defaults(final int workers)
     {
-        return new GroupCommitOptions(workers, ForceMode.SYNC_THREAD, 4096, 1 << 20, 64, 16384);
+        return new GroupCommitOptions(workers, ForceMode.WORKER, 4096, 1 << 20, 64, 16384);
     }
 
     /** @return a copy with another force mode */

@@ -18,7 +18,7 @@ import java.lang.invoke.VarHandle;
  * suspension state. One exchange is the {@link StageContext} of its request, so that costs no
  * allocation; contexts are pooled and reused request after request.
  *
- * <p>Each {@link #suspend()} hands out a small {@link Parked} handle of its own, stamped with that
+ * <p>Each {@link #suspend()} hands out a small {@code ParkedSuspension} handle of its own, stamped with that
  * suspension: a handle outlives its suspension (a resumer that learns late that the request was
  * cancelled, aborted or failed, a second of two racing resumers), and a stale handle must find its
  * suspension gone, not resume whatever request parks in the recycled context later.

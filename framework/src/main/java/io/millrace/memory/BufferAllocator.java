@@ -16,6 +16,12 @@ import java.util.Objects;
  * queues. The owner drains and sweeps them in {@link #onIdle(long)}, which the worker calls on its
  * idle turn; that call also reports leaks the {@link LeakDetector} has found.
  *
+ * <p>Two sizes of buffer: {@link #allocate()} gives a whole chunk ({@link SlabArena#chunkSize()},
+ * 16 KiB by default), for reads and large bodies; {@link #allocate(int)} gives the smallest power of
+ * two of at least 64 bytes that holds the request, carved with other small buffers of its size
+ * from a chunk this allocator shares out (see {@link SizeClasses}), for replies, headers and other
+ * small things. Both are pool pops and field stores on the owner thread.
+ *
  * <p>Threading: the owner is the thread given to {@link SlabArena#newAllocator(String, Thread)} or
  * else the first to allocate. Every method except {@link #name()}, the stats getters and (through
  * the buffers) release must be called on the owner.
@@ -42,6 +48,7 @@ public final class BufferAllocator implements Sweepable
     private final LookasidePool<Chunk> chunks;
     private final LookasidePool<BufferDescriptor> descriptors;
     private final LookasidePool<BufferChain> chains;
+    private final SizeClasses small;
 
     /** Set once, then only read; see {@link LookasidePool} for why a plain read suffices. */
     private Thread owner;
@@ -74,6 +81,7 @@ public final class BufferAllocator implements Sweepable
         this.chunks = c.build();
         this.descriptors = d.build();
         this.chains = ch.build();
+        this.small = new SizeClasses(chunks, s.chunkSize, s.sweepInterval.toNanos());
         this.owner = owner;
     }
 
@@ -87,11 +95,59 @@ public final class BufferAllocator implements Sweepable
     public BufferDescriptor allocate()
     {
         checkOwner("allocate()");
+        return allocateChunk();
+    }
+
+    /**
+     * Allocates an empty buffer with room for at least {@code minBytes}: its
+     * {@link BufferDescriptor#writableBytes()} is the smallest power of two of at least 64 that
+     * holds {@code minBytes}, and past half a chunk it is a whole chunk, as {@link #allocate()}
+     * gives. A small buffer is carved from a chunk this allocator shares among the small buffers of
+     * its size, so a 40-byte reply takes 64 bytes, not 16 KiB; the chunk goes back to the pool when
+     * the last buffer carved from it is released (until then one long-lived small buffer keeps its
+     * whole chunk out, so keep long-lived data in {@link #allocate()}'s buffers). Releasing, on any
+     * thread, and the ownership rules are as for every buffer. No lock; no allocation once the
+     * pools are warm.
+     *
+     * @param minBytes the bytes the caller will put, from 1 to {@link SlabArena#chunkSize()}
+     * @return a descriptor with a reference count of 1; the caller releases it or hands it on
+     * @throws IllegalArgumentException if {@code minBytes} is below 1 or above the chunk size
+     * @throws SlabExhaustedException   if a chunk was needed and the arena had none left
+     */
+    public BufferDescriptor allocate(final int minBytes)
+    {
+        checkOwner("allocate(int)");
+        if (minBytes > small.maxSmall)
+        {
+            if (minBytes > arena.chunkSize())
+            {
+                throw new IllegalArgumentException("allocate(" + minBytes + ") on allocator '" + name + "': one buffer holds at " +
+                    "most a chunk, " + arena.chunkSize() + " bytes. Put larger data in a BufferChain of several buffers, or raise " +
+                    "SlabArenaBuilder.chunkSize.");
+            }
+            return allocateChunk();
+        }
+        if (minBytes < 1)
+        {
+            throw new IllegalArgumentException("allocate(" + minBytes + ") on allocator '" + name + "': ask for at least 1 byte " +
+                "(the bytes you will put), or call allocate() for a whole chunk");
+        }
+        final int sizeClass = SizeClasses.classOf(minBytes);
+        final int offset = small.claim(sizeClass);
+        final Chunk chunk = small.chunk(sizeClass);
+        final BufferDescriptor d = descriptors.acquire();
+        d.bindSlot(chunk, offset, SizeClasses.slotBytes(sizeClass), chunk.slotView(offset), ++serial);
+        d.leak = leaks.track(d);
+        return d;
+    }
+
+    private BufferDescriptor allocateChunk()
+    {
         final Chunk chunk = chunks.acquire();
         chunk.home = chunks;
         chunk.initRefCnt();
         final BufferDescriptor d = descriptors.acquire();
-        d.bindChunk(chunk, 0, 0, chunk.capacity(), ++serial);
+        d.bindChunk(chunk, 0, 0, chunk.capacity(), chunk.capacity(), ++serial);
         d.leak = leaks.track(d);
         return d;
     }
@@ -131,7 +187,7 @@ public final class BufferAllocator implements Sweepable
         {
             final Chunk chunk = source.chunk;
             chunk.retainOnce();
-            d.bindChunk(chunk, start, length, start + length, ++serial);
+            d.bindChunk(chunk, start, length, start + length, source.capacity(), ++serial);
         }
         d.leak = leaks.track(d);
         return d;
@@ -233,7 +289,9 @@ public final class BufferAllocator implements Sweepable
     public int onIdle(final long nowNanos)
     {
         checkOwner("onIdle()");
-        return chunks.onIdle(nowNanos) + descriptors.onIdle(nowNanos) + chains.onIdle(nowNanos) + leaks.poll();
+        // Small-buffer chunks first: one let go now is in the chunk pool for its sweep.
+        final int letGo = small.onIdle(nowNanos);
+        return letGo + chunks.onIdle(nowNanos) + descriptors.onIdle(nowNanos) + chains.onIdle(nowNanos) + leaks.poll();
     }
 
     /**
@@ -247,7 +305,16 @@ public final class BufferAllocator implements Sweepable
      */
     public int ownerStopped()
     {
-        return descriptors.ownerStopped() + chains.ownerStopped() + chunks.ownerStopped();
+        final Thread o = owner;
+        if (o != null && o.isAlive())
+        {
+            throw new IllegalStateException("buffer allocator '" + name + "': ownerStopped() while its owner '" + o.getName() +
+                "' is still alive; call it once the owner has terminated");
+        }
+        // The shared small-buffer chunks first: a chunk whose buffers are all back goes home now and
+        // is let go with the pool's idle chunks.
+        final int shared = small.ownerStopped();
+        return shared + descriptors.ownerStopped() + chains.ownerStopped() + chunks.ownerStopped();
     }
 
     /**
@@ -267,11 +334,20 @@ public final class BufferAllocator implements Sweepable
     }
 
     /**
-     * @return counters of the chunk pool: {@code live} is chunks in use by this allocator's buffers
+     * @return counters of the chunk pool: {@code live} is chunks in use by this allocator's buffers,
+     *         among them those it is carving small buffers from; each chunk taken is a hit or a miss
      */
     public PoolStats chunkStats()
     {
         return chunks.stats();
+    }
+
+    /**
+     * @return counters of the small buffers of {@link #allocate(int)} and the chunks they share
+     */
+    public SmallBufferStats smallBufferStats()
+    {
+        return small.stats();
     }
 
     /**

@@ -38,8 +38,10 @@ public final class BufferDescriptor extends RefCounted
     private int viewSlot = -1;
     private long offset;
     private long length;
-    /** The end this descriptor may write up to: the chunk's capacity, or a slice's own end. */
+    /** The end this descriptor may write up to: the chunk's capacity, a small buffer's slot end, or a slice's own end. */
     private long limit;
+    /** What {@link #capacity()} reports: the chunk's size, a small buffer's slot size, or a slice's source's. */
+    private int capacity;
 
     BufferDescriptor prev;
     BufferDescriptor next;
@@ -54,7 +56,7 @@ public final class BufferDescriptor extends RefCounted
         this.home = home;
     }
 
-    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final long id)
+    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final int size, final long id)
     {
         chunk = c;
         viewSlot = c.takeViewSlot();
@@ -62,6 +64,21 @@ public final class BufferDescriptor extends RefCounted
         offset = start;
         length = bytes;
         limit = end;
+        capacity = size;
+        serial = id;
+        initRefCnt();
+    }
+
+    /** A small buffer: {@code size} bytes of a shared chunk from {@code start}, with the view kept for that offset. */
+    void bindSlot(final Chunk c, final int start, final int size, final ByteBuffer slotView, final long id)
+    {
+        chunk = c;
+        viewSlot = -1;          // not one of the chunk's eight shared views: nothing to give back
+        view = slotView;
+        offset = start;
+        length = 0;
+        limit = start + size;
+        capacity = size;
         serial = id;
         initRefCnt();
     }
@@ -114,12 +131,15 @@ public final class BufferDescriptor extends RefCounted
     }
 
     /**
-     * @return the capacity of the backing chunk; 0 for a file region, which has none
+     * @return the bytes the buffer was allocated with: a chunk for {@link BufferAllocator#allocate()},
+     *         the size class (a power of two of at least the bytes asked for) for
+     *         {@link BufferAllocator#allocate(int)}, the source's capacity for a slice; 0 for a file
+     *         region, which has none
      */
     public int capacity()
     {
         ensureAccessible("capacity()");
-        return chunk == null ? 0 : chunk.capacity();
+        return chunk == null ? 0 : capacity;
     }
 
     /**
@@ -141,7 +161,7 @@ public final class BufferDescriptor extends RefCounted
     }
 
     /**
-     * @return bytes that {@link #put(ByteBuffer)} can still add: 0 for slices and file regions
+     * @return bytes that the {@code put} methods can still add: 0 for slices and file regions
      */
     public int writableBytes()
     {
@@ -191,6 +211,53 @@ public final class BufferDescriptor extends RefCounted
         chunk.memory.put(end, src, index, n);
         this.length += n;
         return n;
+    }
+
+    /**
+     * Appends all of {@code src}, or nothing: a convenience for small replies, which fails rather
+     * than cut them short.
+     *
+     * @param src the bytes
+     * @return this descriptor, to chain further puts
+     * @throws IndexOutOfBoundsException if {@code src} is longer than {@link #writableBytes()};
+     *                                   nothing is appended then
+     */
+    public BufferDescriptor put(final byte[] src)
+    {
+        final int end = checkRoom("put(byte[" + src.length + "])", src.length);
+        chunk.memory.put(end, src, 0, src.length);
+        length += src.length;
+        return this;
+    }
+
+    /**
+     * Appends the characters of {@code text} as US-ASCII bytes, one byte per character, or nothing:
+     * for status lines, header fields, short text replies. Allocates nothing (no encoder, no array).
+     *
+     * @param text characters from U+0000 to U+007F
+     * @return this descriptor, to chain further puts
+     * @throws IndexOutOfBoundsException if {@code text} is longer than {@link #writableBytes()}
+     * @throws IllegalArgumentException  if a character is not ASCII; nothing is appended then
+     */
+    public BufferDescriptor putAscii(final CharSequence text)
+    {
+        final int n = text.length();
+        final int end = checkRoom("putAscii() of " + n + " characters", n);
+        final ByteBuffer memory = chunk.memory;
+        for (int i = 0; i < n; i++)
+        {
+            final char c = text.charAt(i);
+            if (c > 0x7F)
+            {
+                // The bytes written so far lie past the data's end: not appended, as promised.
+                throw new IllegalArgumentException("putAscii() into " + describe() + ": character " + i + " is U+" +
+                    String.format("%04X", (int)c) + ", not ASCII. Encode other text yourself (String.getBytes(UTF_8)) " +
+                    "and put(byte[]) the bytes.");
+            }
+            memory.put(end + i, (byte)c);
+        }
+        length += n;
+        return this;
     }
 
     /**
@@ -247,6 +314,24 @@ public final class BufferDescriptor extends RefCounted
     public String toString()
     {
         return describe() + "[offset " + offset + ", length " + length + ", refCnt " + refCnt() + "]";
+    }
+
+    /** Checks that {@code n} more bytes fit; returns where they go in the chunk. */
+    private int checkRoom(final String operation, final int n)
+    {
+        ensureAccessible(operation);
+        if (file != null)
+        {
+            throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
+        }
+        final long room = limit - offset - length;
+        if (n > room)
+        {
+            throw new IndexOutOfBoundsException(operation + " into " + describe() + ": only " + room + " bytes are free " +
+                "(writableBytes(); a slice has none), so nothing was appended. Allocate with allocate(minBytes) for all of it, " +
+                "or go on in a further buffer of a BufferChain.");
+        }
+        return (int)(offset + length);
     }
 
     ByteBuffer readableView()
@@ -339,6 +424,7 @@ public final class BufferDescriptor extends RefCounted
         offset = 0;
         length = 0;
         limit = 0;
+        capacity = 0;
         prev = null;
         next = null;
         linked = false;

@@ -18,6 +18,15 @@ import java.nio.ByteBuffer;
  * also hand the slot's view from one descriptor to the next. Only a ninth simultaneous descriptor
  * on one chunk gets a view of its own.
  *
+ * <p>A chunk carved into small buffers by {@link BufferAllocator#allocate(int)} may hold hundreds of
+ * them at once, too many for the eight shared slots. Those buffers never overlap and each starts at
+ * a multiple of {@value #SLOT_GRAIN} bytes, so each gets the view kept for its start offset
+ * ({@link #slotView(int)}), made on first use and reused by whichever small buffer starts there
+ * next. Only the allocator that carves the chunk touches that array (a chunk is carved by one
+ * allocator at a time, and passes between allocators through the pools' queues, which publish it);
+ * the arena drops the array when the chunk comes back to its reserve, so only chunks in use or idle
+ * in an allocator's pool keep those views.
+ *
  * <p>Threading: {@link #memory} is read and written only with absolute (index-based) operations,
  * which change no buffer state, so descriptors on different threads may use one chunk. {@link #home}
  * is written by the allocating thread before the count is set (a release store) and read by the
@@ -26,6 +35,9 @@ import java.nio.ByteBuffer;
 final class Chunk extends RefCounted
 {
     static final int VIEW_SLOTS = 8;
+    /** The smallest size class of {@link BufferAllocator#allocate(int)}: small buffers start at multiples of it. */
+    static final int SLOT_GRAIN = 64;
+    static final int SLOT_GRAIN_SHIFT = 6;
     private static final int ALL_SLOTS = (1 << VIEW_SLOTS) - 1;
     private static final VarHandle VIEW_MASK;
 
@@ -49,6 +61,8 @@ final class Chunk extends RefCounted
     LookasidePool<Chunk> home;
 
     private final ByteBuffer[] views = new ByteBuffer[VIEW_SLOTS];
+    /** Views of small buffers by start offset / {@link #SLOT_GRAIN}; made lazily by the carving allocator. */
+    private ByteBuffer[] slotViews;
     @SuppressWarnings("unused")
     private volatile int viewMask;
 
@@ -101,6 +115,37 @@ final class Chunk extends RefCounted
             views[slot] = view;
         }
         return view;
+    }
+
+    /**
+     * The view of the small buffer that starts at {@code offset}, for the allocator carving this
+     * chunk: made on first use, then reused (views cover the whole chunk; the descriptor sets
+     * position and limit on each use, as for the shared slots).
+     *
+     * @param offset a multiple of {@link #SLOT_GRAIN}
+     */
+    ByteBuffer slotView(final int offset)
+    {
+        ByteBuffer[] all = slotViews;
+        if (all == null)
+        {
+            all = new ByteBuffer[memory.capacity() >>> SLOT_GRAIN_SHIFT];
+            slotViews = all;
+        }
+        final int i = offset >>> SLOT_GRAIN_SHIFT;
+        ByteBuffer view = all[i];
+        if (view == null)
+        {
+            view = memory.duplicate();
+            all[i] = view;
+        }
+        return view;
+    }
+
+    /** The chunk goes back to the arena's reserve: its small-buffer views go to the garbage collector. */
+    void dropSlotViews()
+    {
+        slotViews = null;
     }
 
     void giveBackViewSlot(final int slot)

@@ -224,6 +224,7 @@ public final class SlabArena
     void giveBack(final Chunk chunk)
     {
         chunk.home = null;
+        chunk.dropSlotViews();
         int spins = 0;
         while (!reserve.offer(chunk))
         {

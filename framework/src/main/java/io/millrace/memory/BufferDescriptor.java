@@ -224,7 +224,7 @@ public final class BufferDescriptor extends RefCounted
      */
     public BufferDescriptor put(final byte[] src)
     {
-        final int end = checkRoom("put(byte[" + src.length + "])", src.length);
+        final int end = checkRoom(false, src.length);
         chunk.memory.put(end, src, 0, src.length);
         length += src.length;
         return this;
@@ -242,7 +242,7 @@ public final class BufferDescriptor extends RefCounted
     public BufferDescriptor putAscii(final CharSequence text)
     {
         final int n = text.length();
-        final int end = checkRoom("putAscii() of " + n + " characters", n);
+        final int end = checkRoom(true, n);
         final ByteBuffer memory = chunk.memory;
         for (int i = 0; i < n; i++)
         {
@@ -316,10 +316,13 @@ public final class BufferDescriptor extends RefCounted
         return describe() + "[offset " + offset + ", length " + length + ", refCnt " + refCnt() + "]";
     }
 
-    /** Checks that {@code n} more bytes fit; returns where they go in the chunk. */
-    private int checkRoom(final String operation, final int n)
+    /**
+     * Checks that {@code n} more bytes fit; returns where they go in the chunk. The operation's name
+     * is made only for a message: this is on every put.
+     */
+    private int checkRoom(final boolean ascii, final int n)
     {
-        ensureAccessible(operation);
+        ensureAccessible(ascii ? "putAscii()" : "put(byte[])");
         if (file != null)
         {
             throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
@@ -327,6 +330,7 @@ public final class BufferDescriptor extends RefCounted
         final long room = limit - offset - length;
         if (n > room)
         {
+            final String operation = ascii ? "putAscii() of " + n + " characters" : "put(byte[" + n + "])";
             throw new IndexOutOfBoundsException(operation + " into " + describe() + ": only " + room + " bytes are free " +
                 "(writableBytes(); a slice has none), so nothing was appended. Allocate with allocate(minBytes) for all of it, " +
                 "or go on in a further buffer of a BufferChain.");

@@ -56,7 +56,7 @@ public final class AccountsExample
 
     /** What a run leaves behind, for the test and the printout. */
     public record Result(Request[] requests, long[] balances, long[] statementLines, long audited, long auditedCents,
-        long failed, long replyChunksTaken, String metrics)
+        long failed, long replyChunksTaken, long chunksStillOut, String metrics)
     {
     }
 
@@ -162,13 +162,15 @@ public final class AccountsExample
         pipeline.shutdown(Duration.ofSeconds(10));
         final MetricsSnapshot m = pipeline.metrics();
         long chunksTaken = 0;
+        long chunksOut = 0;
         for (final WorkerMetrics w : m.workers())
         {
             chunksTaken += w.bufferChunks().hits() + w.bufferChunks().misses();
+            chunksOut += w.bufferChunks().live();
         }
         final String metrics = describe(m, requests.length, chunksTaken) + grid.report().table(5);
         return new Result(requests, balances, statementLines, audited.sum(), auditedCents.sum(), failed.sum(), chunksTaken,
-            metrics);
+            chunksOut, metrics);
     }
 
     /** "deposit 17 250" or "withdraw 17 250"; false for anything else. Allocates nothing. */

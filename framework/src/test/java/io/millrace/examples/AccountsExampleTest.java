@@ -97,6 +97,7 @@ class AccountsExampleTest
 
         assertTrue(result.replyChunksTaken() <= 16, "10,001 replies in 64-byte slots took " + result.replyChunksTaken() +
             " chunks; one 16 KiB chunk each would be 10,001");
+        assertEquals(0, result.chunksStillOut(), "after the shutdown every chunk is back, the shared ones too");
         assertEquals(0, leaks.tracked(), "every reply buffer was released");
         assertEquals(0, leaks.leaksReported());
     }

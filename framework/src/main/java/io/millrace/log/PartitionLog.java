@@ -420,7 +420,6 @@ public final class PartitionLog implements AutoCloseable
                 {
                     Segment.deleteFiles(dir, base);
                 }
-                syncDirectory(dir);
             }
             catch (IOException | RuntimeException cleanup)
             {
@@ -429,6 +428,11 @@ public final class PartitionLog implements AutoCloseable
                 failure = e;
                 throw e;
             }
+            // The removal is not synced here: out of descriptors, the directory could not be opened
+            // for it anyway. The files were never synced into the directory either, and the next
+            // successful roll syncs the directory (every pending name change in it) before the old
+            // tail is sealed; until then only a power loss could bring back the empty file, and
+            // recovery would then refuse the log (a gap), never drop records silently.
             throw new NoNextSegmentException("cannot create the next segment (" + base + ") in " + dir + ": " + e.getMessage()
                 + "; nothing was changed and the log remains usable; if the process is out of file descriptors, raise its"
                 + " limit (ulimit -n) or lower the connection limit", e);

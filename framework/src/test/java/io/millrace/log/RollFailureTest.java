@@ -2,11 +2,15 @@ package io.millrace.log;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.millrace.log.LogTesting.appendRecords;
@@ -124,6 +128,61 @@ class RollFailureTest
             {
                 assertArrayEquals(payload(o), log.read(o), "offset " + o);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ForceMode.class)
+    void groupCommitAcknowledgesWhatWasAppendedAndFailsOnlyTheRefusedRecords(final ForceMode mode) throws Exception
+    {
+        final AtomicBoolean exhausted = new AtomicBoolean();
+        final SegmentChannels channels = file ->
+        {
+            if (exhausted.get())
+            {
+                throw new FileSystemException(file.toString(), null, "Too many open files");
+            }
+            return SegmentChannels.FILES.open(file);
+        };
+        final List<AppendRig.Append> all = new ArrayList<>();
+        try (AppendRig rig = new AppendRig(dir, 1, small().withChannels(channels),
+            GroupCommitOptions.defaults(1).withForceMode(mode)))
+        {
+            exhausted.set(true);
+            for (int i = 0; i < 200; i++)
+            {
+                final AppendRig.Append a = new AppendRig.Append(0, payload(i), Ack.DURABLE);
+                all.add(a);
+                rig.submit(a);
+            }
+            GroupCommitTest.awaitCompleted(rig, all.size());
+            exhausted.set(false);
+            for (int i = 200; i < 400; i++)
+            {
+                final AppendRig.Append a = new AppendRig.Append(0, payload(i), Ack.DURABLE);
+                all.add(a);
+                rig.submit(a);
+            }
+            GroupCommitTest.awaitCompleted(rig, all.size());
+            final PartitionLog log = rig.logs[0];
+            int refused = 0;
+            long appended = 0;
+            for (final AppendRig.Append a : all)
+            {
+                if (a.error != null)
+                {
+                    assertTrue(a.error instanceof NoNextSegmentException, a.error.toString());
+                    refused++;
+                }
+                else
+                {
+                    assertArrayEquals(a.payload, log.read(a.offset), "an acknowledged record is at its offset");
+                    appended++;
+                }
+            }
+            assertTrue(refused > 0, "rolls were refused while the descriptors were exhausted");
+            assertTrue(all.subList(200, 400).stream().allMatch(a -> a.error == null), "the log works again afterwards");
+            assertEquals(appended, log.nextOffset(), "the log holds exactly the acknowledged records: none refused, none twice");
         }
     }
 

@@ -6,6 +6,7 @@ import io.millrace.log.Ack;
 import io.millrace.log.GroupCommit;
 import io.millrace.log.LogDirectory;
 import io.millrace.log.LogOptions;
+import io.millrace.log.NoNextSegmentException;
 import io.millrace.log.PartitionLog;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
@@ -273,6 +274,10 @@ final class DurableKv implements AutoCloseable
         {
             pending.removeFirst();
             unreserve(m);
+            if (m.error instanceof NoNextSegmentException)
+            {
+                continue; // refused before it reached the log (no new segment, e.g. out of descriptors): map and log still agree
+            }
             if (m.error != null)
             {
                 if (failure == null)

@@ -7,6 +7,7 @@ import io.millrace.log.GroupCommit;
 import io.millrace.log.LogCorruptedException;
 import io.millrace.log.LogDirectory;
 import io.millrace.log.LogRange;
+import io.millrace.log.NoNextSegmentException;
 import io.millrace.log.PartitionLog;
 import io.millrace.log.TopicLimitException;
 import io.millrace.log.TopicNames;
@@ -212,6 +213,11 @@ final class LogEndpoints
     Outcome appended(final HttpExchange x, final StageContext ctx)
     {
         final ConnectionState s = ConnectionState.of(x);
+        if (s.error instanceof NoNextSegmentException)
+        {
+            // Refused before it reached the log; the log stays usable, so a retry may succeed.
+            return x.respondText(503, "the record was not appended (" + s.error.getMessage() + ")\n");
+        }
         if (s.error != null || s.offset < 0)
         {
             return x.respondText(500, "the record could not be made durable ("

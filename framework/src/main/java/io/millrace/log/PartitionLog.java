@@ -205,6 +205,9 @@ public final class PartitionLog implements AutoCloseable
      * consumed (positions advance to their limits).
      *
      * @return the offset of the first record; the others follow densely
+     * @throws NoNextSegmentException if a roll could not create the next segment: the first
+     *         {@link NoNextSegmentException#appended()} records were appended (at
+     *         {@code nextOffset() - appended()} on), the others were not; the log stays usable
      */
     public long appendBatch(final ByteBuffer[] payloads, final int from, final int count) throws IOException
     {
@@ -256,6 +259,13 @@ public final class PartitionLog implements AutoCloseable
                 pendingBytes += recordBytes;
             }
             write(pending, pendingBytes);
+        }
+        catch (final NoNextSegmentException e)
+        {
+            // Nothing was changed by the failed roll: the log stays usable. The batch's records
+            // before the roll point were written and keep their offsets; the exception says how many.
+            java.util.Arrays.fill(gather, null);
+            throw e.withAppended((int) (nextOffset() - first));
         }
         catch (IOException | RuntimeException e)
         {
@@ -340,6 +350,13 @@ public final class PartitionLog implements AutoCloseable
     /**
      * Starts a new segment at {@link #nextOffset()}; the old tail is forced and its index trimmed
      * first, so that only the tail can ever be torn by a crash. Does nothing if the tail is empty.
+     *
+     * <p>If the next segment cannot be created (typically: the process is out of file descriptors,
+     * which any client holding enough connections can cause), nothing is changed, the log stays
+     * usable and a {@link NoNextSegmentException} is thrown; a later append or roll tries again. Any
+     * other failure leaves the log refusing further use, as a failed write does.
+     *
+     * @throws NoNextSegmentException if the next segment could not be created; the log is unchanged
      */
     public void roll() throws IOException
     {
@@ -349,13 +366,77 @@ public final class PartitionLog implements AutoCloseable
         {
             return;
         }
-        old.seal();
+        try
+        {
+            // Forced before the next segment exists, so that a crash at any point below leaves
+            // every segment but the tail forced, as recovery requires.
+            old.force();
+        }
+        catch (IOException | RuntimeException e)
+        {
+            failure = e instanceof IOException io ? io : new IOException(e);
+            throw e;
+        }
+        final Segment next = openNext(old.nextOffset);
+        try
+        {
+            old.seal();
+        }
+        catch (IOException | RuntimeException e)
+        {
+            failure = e instanceof IOException io ? io : new IOException(e);
+            segments.add(next); // closed with the others, so that its channel does not leak
+            throw e;
+        }
         raiseDurable(old.nextOffset);
-        final Segment next = Segment.open(dir, old.nextOffset, options);
         next.nextOffset = old.nextOffset;
         segments.add(next);
-        syncDirectory(dir);
         syncTail = next;
+    }
+
+    /**
+     * Creates the segment starting at {@code base} and makes its name durable; on failure removes
+     * whatever it created (nothing of it may outlive a failure: the old tail goes on taking
+     * records at and after {@code base}).
+     */
+    private Segment openNext(final long base) throws IOException
+    {
+        Segment next = null;
+        try
+        {
+            next = Segment.open(dir, base, options);
+            syncDirectory(dir);
+            return next;
+        }
+        catch (final IOException e)
+        {
+            try
+            {
+                if (next != null)
+                {
+                    next.delete();
+                }
+                else
+                {
+                    Segment.deleteFiles(dir, base);
+                }
+            }
+            catch (IOException | RuntimeException cleanup)
+            {
+                // A stray file at base would collide with records the old tail still takes: refuse further use.
+                e.addSuppressed(cleanup);
+                failure = e;
+                throw e;
+            }
+            // The removal is not synced here: out of descriptors, the directory could not be opened
+            // for it anyway. The files were never synced into the directory either, and the next
+            // successful roll syncs the directory (every pending name change in it) before the old
+            // tail is sealed; until then only a power loss could bring back the empty file, and
+            // recovery would then refuse the log (a gap), never drop records silently.
+            throw new NoNextSegmentException("cannot create the next segment (" + base + ") in " + dir + ": " + e.getMessage()
+                + "; nothing was changed and the log remains usable; if the process is out of file descriptors, raise its"
+                + " limit (ulimit -n) or lower the connection limit", e);
+        }
     }
 
     /**

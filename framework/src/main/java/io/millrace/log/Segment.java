@@ -43,12 +43,35 @@ final class Segment
         this.baseOffset = baseOffset;
         this.file = dir.resolve(name(baseOffset) + LOG_SUFFIX);
         this.channel = options.channels().open(file);
-        this.size = channel.size();
-        this.nextOffset = baseOffset;
-        this.index = new OffsetIndex(dir.resolve(name(baseOffset) + INDEX_SUFFIX), baseOffset,
-            options.indexIntervalBytes(), options.maxIndexBytes());
-        // A new file's age starts now; an old one's at its last write (appends happened before this process).
-        this.lastAppendMillis = size == 0 ? options.clock().getAsLong() : Files.getLastModifiedTime(file).toMillis();
+        try
+        {
+            this.size = channel.size();
+            this.nextOffset = baseOffset;
+            this.index = new OffsetIndex(dir.resolve(name(baseOffset) + INDEX_SUFFIX), baseOffset,
+                options.indexIntervalBytes(), options.maxIndexBytes());
+            // A new file's age starts now; an old one's at its last write (appends happened before this process).
+            this.lastAppendMillis = size == 0 ? options.clock().getAsLong() : Files.getLastModifiedTime(file).toMillis();
+        }
+        catch (IOException | RuntimeException e)
+        {
+            // Out of descriptors, say: do not leak the channel on top of it.
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException suppressed)
+            {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Deletes the files of the segment at {@code baseOffset} in {@code dir}, if they exist (a segment never opened). */
+    static void deleteFiles(final Path dir, final long baseOffset) throws IOException
+    {
+        Files.deleteIfExists(dir.resolve(name(baseOffset) + LOG_SUFFIX));
+        Files.deleteIfExists(dir.resolve(name(baseOffset) + INDEX_SUFFIX));
     }
 
     /** Opens (creating if absent) the segment of {@code baseOffset} in {@code dir}; its index is not yet loaded. */

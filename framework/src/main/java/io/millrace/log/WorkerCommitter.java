@@ -189,15 +189,13 @@ final class WorkerCommitter implements EndOfTurnHook
         {
             try
             {
-                long offset = log.appendBatch(batch, 0, n);
-                for (int i = logHead[slot]; i >= 0; i = next[i])
-                {
-                    final PendingAppend e = turn[i];
-                    if (e.offset < 0 && e.error == null)
-                    {
-                        e.offset = offset++;
-                    }
-                }
+                assignOffsets(slot, log.appendBatch(batch, 0, n), n, null);
+            }
+            catch (final NoNextSegmentException refused)
+            {
+                // A prefix of the batch is in the log and keeps its offsets (acknowledged as usual once
+                // forced); the rest was refused without touching the log, which stays usable.
+                assignOffsets(slot, log.nextOffset() - refused.appended(), refused.appended(), refused);
             }
             catch (Throwable t)
             {
@@ -227,6 +225,31 @@ final class WorkerCommitter implements EndOfTurnHook
                 if (e.error == null && (e.offset < 0 || e.ack == Ack.DURABLE))
                 {
                     e.error = failed;
+                }
+            }
+        }
+    }
+
+    /**
+     * Gives the first {@code appended} waiting appends of the slot their offsets from {@code first}
+     * on, and the rest {@code refused} as their error (none when the whole batch was appended).
+     */
+    private void assignOffsets(final int slot, final long first, final int appended, final Throwable refused)
+    {
+        long offset = first;
+        int k = 0;
+        for (int i = logHead[slot]; i >= 0; i = next[i])
+        {
+            final PendingAppend e = turn[i];
+            if (e.offset < 0 && e.error == null)
+            {
+                if (k++ < appended)
+                {
+                    e.offset = offset++;
+                }
+                else
+                {
+                    e.error = refused;
                 }
             }
         }

@@ -26,6 +26,7 @@ public final class HttpProxy
     final HttpProxyBuilder settings;
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong clientPauses = new AtomicLong();
     private volatile TcpServer transport;
     private ProxyWorker[] workers;
     Outcome doneOutcome;
@@ -61,6 +62,17 @@ public final class HttpProxy
     public long errors()
     {
         return errors.get();
+    }
+
+    /** @return times an upstream's reading was paused because its client read slower than it sent */
+    public long clientPauses()
+    {
+        return clientPauses.get();
+    }
+
+    void countClientPause()
+    {
+        clientPauses.incrementAndGet();
     }
 
     OutboundOptions outboundOptions()
@@ -108,6 +120,7 @@ public final class HttpProxy
             // Made on the worker's own thread: its balancer and pools are used there only.
             worker = new ProxyWorker(this, transport.outbound(w), group.balancer(w, settings.policy), settings.via);
             workers[w] = worker;
+            worker.prober = new ProxyProber(worker, ctx.timers(), settings.healthPath);
         }
         worker.obtain().start(x, ctx);
         return Outcome.blocked();

@@ -20,7 +20,8 @@ import java.util.Objects;
  *       while the rules allow; nginx's {@code error timeout});</li>
  *   <li>{@link #retryNonIdempotent}: off (nginx {@code non_idempotent});</li>
  *   <li>{@link #outbound}: {@link OutboundOptions#defaults()};</li>
- *   <li>{@link #via}: {@code millrace}.</li>
+ *   <li>{@link #via}: {@code millrace};</li>
+ *   <li>{@link #healthPath}: none, so active probes (if the group has them) are TCP connects.</li>
  * </ul>
  *
  * <p>Threading: one thread builds.
@@ -37,6 +38,7 @@ public final class HttpProxyBuilder
     boolean retryNonIdempotent;
     OutboundOptions outbound = OutboundOptions.defaults();
     String via = "millrace";
+    String healthPath;
 
     HttpProxyBuilder(final UpstreamGroup group)
     {
@@ -120,6 +122,24 @@ public final class HttpProxyBuilder
     {
         new ProxyHeaders(value); // validates it
         via = value;
+        return this;
+    }
+
+    /**
+     * Active probes, when the group has them ({@code UpstreamGroupBuilder.probes}), are an HTTP GET of
+     * this path, healthy on a 2xx or 3xx answer; without a path they are TCP connects.
+     *
+     * @param path an origin-form path such as {@code /health}, or null for TCP connects
+     * @return this builder
+     */
+    public HttpProxyBuilder healthPath(final String path)
+    {
+        if (path != null && (path.isEmpty() || path.charAt(0) != '/' || path.chars().anyMatch(c -> c <= ' ' || c >= 0x7F || c == '#')))
+        {
+            throw new IllegalArgumentException("healthPath must be a path such as /health (visible US-ASCII, no '#'), got '" +
+                path + "'");
+        }
+        healthPath = path;
         return this;
     }
 

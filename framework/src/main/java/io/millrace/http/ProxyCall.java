@@ -422,6 +422,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
             paused = true;
             x.streamer = this;
             c.pauseReading();
+            w.proxy.countClientPause();
         }
     }
 

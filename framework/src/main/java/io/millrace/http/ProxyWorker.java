@@ -30,6 +30,8 @@ final class ProxyWorker
     final ByteBuffer fields = ByteBuffer.allocate(2 * HttpRequestParser.DEFAULT_MAX_HEADER_BYTES + 1024);
     /** Chunk framing for a body relayed chunked. */
     final ByteBuffer framing = ByteBuffer.allocate(32);
+    /** This worker's share of the active probes; set once, right after construction. */
+    ProxyProber prober;
     private final ArrayDeque<ProxyCall> free = new ArrayDeque<>();
     private final IdentityHashMap<Upstream, InetSocketAddress> addresses = new IdentityHashMap<>();
 

@@ -257,6 +257,7 @@ class HttpProxyTest
         }
         // 16 KiB chunks: 50 MiB would be 3200; the proxy holds about one upstream cap plus one client cap.
         assertTrue(maxChunks < 200, "chunks in use at most " + maxChunks);
+        assertTrue(proxy.clientPauses() > 0, "the upstream was paused for the slow client");
     }
 
     @Test

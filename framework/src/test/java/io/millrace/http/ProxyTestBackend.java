@@ -34,7 +34,15 @@ final class ProxyTestBackend implements AutoCloseable
 
     ProxyTestBackend(final Answer answer) throws IOException
     {
-        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this(0, answer);
+    }
+
+    /** On a given port, as a restarted upstream comes back on its old one. */
+    ProxyTestBackend(final int port, final Answer answer) throws IOException
+    {
+        listener = new ServerSocket();
+        listener.setReuseAddress(true);
+        listener.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
         acceptor = new Thread(() ->
         {
             while (!listener.isClosed())

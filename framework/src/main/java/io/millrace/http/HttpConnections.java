@@ -66,6 +66,12 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
     @Override
     public void onWritable(final Connection connection)
     {
+        final HttpExchange x = (HttpExchange)connection.attachment();
+        if (x != null && x.streamer != null)
+        {
+            x.streamer.clientWritable(); // a proxy streaming a response: its upstream may read again
+            return;
+        }
         onRead(connection);
     }
 

@@ -88,6 +88,17 @@ public final class HttpExchange
     boolean closeAfter;
     /** For a bodiless answer that still declares a length (HEAD of a file, 416's none): the Content-Length, or -1. */
     long headOnlyLength = -1;
+    /**
+     * Set by a proxy that wrote this response to the connection itself, part by part, while the
+     * request was parked: respond then only does the bookkeeping. Connection's worker only.
+     */
+    boolean streamed;
+    /** Body bytes a streamed response sent, for the access log. */
+    long streamedBytes;
+    /** The proxy call streaming into this connection, told when the connection drains; or null. */
+    ProxyCall streamer;
+    /** The proxy call carrying this request while it is parked, or null. */
+    ProxyCall proxyCall;
     /** Extra field lines; position = bytes written. Made on first use, reused after. */
     ByteBuffer extraHeaders;
     /** The handler's own per-connection object ({@link #attach}). */
@@ -494,6 +505,9 @@ public final class HttpExchange
     void clearResponse()
     {
         status = 0;
+        streamed = false;
+        streamedBytes = 0;
+        streamer = null;
         headers = HeaderBlock.EMPTY;
         bodyArray = null;
         bodyIndex = 0;

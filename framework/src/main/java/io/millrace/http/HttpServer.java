@@ -79,6 +79,12 @@ public final class HttpServer implements AutoCloseable
         return transport.stats();
     }
 
+    /** @return the outbound connections' counters, summed over the workers (all zero without a proxy) */
+    public io.millrace.net.OutboundStats outboundStats()
+    {
+        return transport.outboundStats();
+    }
+
     /** @return the arena the workers' buffers come from */
     public SlabArena arena()
     {

@@ -76,6 +76,8 @@ public final class HttpServerBuilder
     private LeakDetector leaks = LeakDetector.production();
     private FatalErrorHandler onFatal = (pipelineName, thread, error) -> { };
     private boolean built;
+    private final List<HttpProxy> proxies = new ArrayList<>();
+    private io.millrace.net.OutboundOptions outbound;
 
     /** A route; for static files {@code files} is set and the stage is made at build time, when the worker count is final. */
     private record RouteSpec(String methods, String pattern, StageRef<HttpExchange> stage, BodyListener listener,
@@ -384,6 +386,36 @@ public final class HttpServerBuilder
     }
 
     /**
+     * Proxies requests under {@code path} (exact, or a prefix ending in {@code *}) with any method to
+     * {@code proxy}'s upstream group: declares the proxy's two stages ({@code proxy PATH} and
+     * {@code proxy PATH done}, on the connection's worker) and routes every method to them. The
+     * server's transport opens the upstream connections with {@code proxy}'s outbound options; one
+     * server takes one set of outbound options, so all its proxies share the first one's.
+     *
+     * @param path  the path to proxy, such as {@code /*} or {@code /api/*}
+     * @param proxy the proxy, used by this server only
+     * @return this builder
+     * @throws IllegalStateException if the proxy already serves a server
+     */
+    public HttpServerBuilder proxy(final String path, final HttpProxy proxy)
+    {
+        checkNotBuilt();
+        final String suffix = " " + path;
+        final StageRef<HttpExchange> done = stage("proxy" + suffix + " done", Placement.onWorker(HttpExchange::workerIndex),
+            (x, ctx) -> proxy.done(x, ctx));
+        final StageRef<HttpExchange> start = stage("proxy" + suffix, Placement.onWorker(HttpExchange::workerIndex),
+            (x, ctx) -> proxy.handle(x, ctx));
+        proxy.claim(Outcome.next(done));
+        route("GET, POST, PUT, DELETE, OPTIONS, PATCH", path, start);
+        proxies.add(proxy);
+        if (outbound == null)
+        {
+            outbound = proxy.outboundOptions();
+        }
+        return this;
+    }
+
+    /**
      * Builds and starts the server.
      *
      * @return the running server
@@ -431,7 +463,15 @@ public final class HttpServerBuilder
         connections.routeStage(Outcome.next(routeStage));
         final TcpServerBuilder tcp = TcpServer.builder(connections).bind(address).maxConnections(maxConnections)
             .idleTimeout(idleTimeout).refusalMessage(REFUSAL);
+        if (outbound != null)
+        {
+            tcp.outbound(outbound);
+        }
         final TcpServer transport = tcp.build();
+        for (final HttpProxy proxy : proxies)
+        {
+            proxy.attach(transport, workers);
+        }
         // Chunks idle in one worker's pool are out of the other workers' reach until a sweep, so each
         // worker keeps at most half of its share idle (and never more than 256).
         final int chunks = maxBufferMiB * 64;

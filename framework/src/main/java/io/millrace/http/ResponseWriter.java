@@ -45,6 +45,11 @@ final class ResponseWriter
         final Connection c = x.connection;
         final HttpRequestParser p = x.parser;
         final boolean close = x.closeAfter || !p.keepAlive();
+        if (x.streamed)
+        {
+            finishStreamed(x, c, p, close);
+            return;
+        }
         final int connection = close ? ResponseEncoder.CONNECTION_CLOSE
             : p.versionMinor() == 0 ? ResponseEncoder.CONNECTION_KEEP_ALIVE : ResponseEncoder.CONNECTION_DEFAULT;
         final boolean headOnly = "HEAD".equals(p.method()) || x.status == 304 || x.status == 204;
@@ -105,6 +110,29 @@ final class ResponseWriter
         if (accessLog)
         {
             ACCESS.info("{} {} {} {} {}", c.remoteAddress(), p.method(), p.path(), x.status, Math.max(0, length));
+        }
+        x.responded = true;
+        x.clearResponse();
+        x.nextRequest();
+        if (close && c.isOpen())
+        {
+            c.closeAfterFlush();
+        }
+    }
+
+    /**
+     * A response a proxy already wrote to the connection part by part (see {@link HttpExchange#streamed}):
+     * only the bookkeeping a written response needs is left.
+     */
+    private void finishStreamed(final HttpExchange x, final Connection c, final HttpRequestParser p, final boolean close)
+    {
+        if (close)
+        {
+            x.closing = true;
+        }
+        if (accessLog)
+        {
+            ACCESS.info("{} {} {} {} {}", c.remoteAddress(), p.method(), p.path(), x.status, x.streamedBytes);
         }
         x.responded = true;
         x.clearResponse();

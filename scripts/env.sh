@@ -48,4 +48,8 @@ export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 if [ "$(jdk_major "$JAVA_HOME")" -lt 23 ]; then
   MAVEN_OPTS="${MAVEN_OPTS/--sun-misc-unsafe-memory-access=allow/}"
 fi
+# Maven 3.8's console library (Jansi 2) writes a colour reset (ESC[0m) to stdout and stderr whenever
+# it uninstalls its streams, batch mode and -q included; this stops it, so that our scripts' output
+# carries no terminal escape codes.
+MAVEN_OPTS="$MAVEN_OPTS -Djansi.noreset=true"
 MVN=(mvn -B -ntp)

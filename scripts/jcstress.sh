@@ -39,8 +39,7 @@ jar=concurrency-tests/target/jcstress.jar
 if [ ! -f "$jar" ] || [ -n "$(find pom.xml concurrency-tests/pom.xml concurrency-tests/src framework/pom.xml framework/src/main \
     -newer "$jar" -type f -print -quit)" ]; then
   echo "building $jar"
-  # Maven 3.8's console library prints colour resets even in quiet mode; keep the output plain.
-  "${MVN[@]}" -q -pl concurrency-tests -am package -DskipTests 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+  "${MVN[@]}" -q -pl concurrency-tests -am package -DskipTests
 fi
 jar=$(pwd)/$jar
 

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What HTTP/1.1 obliges a server to do, checked over real sockets with crafted bytes: interim
  * {@code 100 Continue}, HTTP/1.0 keep-alive, HEAD framing, the error statuses a bad request head
- * must get (414, 400, 501, 417), and static files that never serve dotfiles unless told to.
+ * must get (414, 400, 501, 417), and static files that never serve dotfiles unless told to and
+ * carry their media type.
  */
 @Timeout(60)
 class HttpDutiesTest
@@ -245,6 +246,33 @@ class HttpDutiesTest
                 final RawHttp.Response r = raw.read();
                 assertEquals(200, r.status(), path);
                 assertArrayEquals(Files.readAllBytes(root.resolve(path)), r.body(), path);
+            }
+        }
+    }
+
+    @Test
+    void staticFilesCarryTheirMediaType() throws Exception
+    {
+        final String[][] cases = {
+            {"notes.md", "text/markdown; charset=utf-8"}, {"data.json", "application/json"},
+            {"logo.svg", "image/svg+xml; charset=utf-8"}, {"app.wasm", "application/wasm"},
+            {"photo.webp", "image/webp"}, {"photo.avif", "image/avif"}, {"mod.mjs", "text/javascript; charset=utf-8"},
+            {"a.txt", "text/plain; charset=utf-8"}, {"t.csv", "text/csv; charset=utf-8"},
+            {"f.xml", "application/xml; charset=utf-8"}, {"p.pdf", "application/pdf"}, {"font.woff2", "font/woff2"},
+            {"blob", "application/octet-stream"}};
+        for (final String[] c : cases)
+        {
+            Files.writeString(root.resolve(c[0]), "x");
+        }
+        server = new DemoServerFixture(root);
+        try (RawHttp raw = new RawHttp(server.port()))
+        {
+            for (final String[] c : cases)
+            {
+                raw.send("GET /files/" + c[0] + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                final RawHttp.Response r = raw.read();
+                assertEquals(200, r.status(), c[0]);
+                assertEquals(c[1], r.header("Content-Type"), c[0]);
             }
         }
     }

@@ -237,9 +237,14 @@ public final class StaticFiles
     }
 
     /**
+     * The media type a browser expects for a file, by its extension (case-insensitive), from the
+     * IANA registry as nginx's and Apache's default tables use it: text types carry
+     * {@code charset=utf-8}; fonts are {@code font/*} (RFC 8081); {@code .mjs} is JavaScript (a module
+     * served as anything else is refused by browsers), {@code .wasm} is {@code application/wasm}
+     * (which streaming compilation requires), {@code .md} is {@code text/markdown} (RFC 7763).
+     *
      * @param file a file name or path
-     * @return its media type by extension; text types with {@code charset=utf-8};
-     *         {@code application/octet-stream} for anything unknown
+     * @return its media type by extension; {@code application/octet-stream} for anything unknown
      */
     public static String contentType(final Path file)
     {
@@ -249,19 +254,56 @@ public final class StaticFiles
         final String extension = dot < 0 ? "" : text.substring(dot + 1).toLowerCase(Locale.ROOT);
         return switch (extension)
         {
+            // text
             case "html", "htm" -> "text/html; charset=utf-8";
             case "css" -> "text/css; charset=utf-8";
-            case "js", "mjs" -> "text/javascript; charset=utf-8";
-            case "json" -> "application/json";
-            case "txt" -> "text/plain; charset=utf-8";
+            case "js", "mjs", "cjs" -> "text/javascript; charset=utf-8";
+            case "txt", "text", "log" -> "text/plain; charset=utf-8";
+            case "md", "markdown" -> "text/markdown; charset=utf-8";
+            case "csv" -> "text/csv; charset=utf-8";
+            case "tsv" -> "text/tab-separated-values; charset=utf-8";
+            case "ics" -> "text/calendar; charset=utf-8";
+            case "vtt" -> "text/vtt; charset=utf-8";
+            // structured data
+            case "json", "map" -> "application/json";
+            case "jsonld" -> "application/ld+json";
+            case "webmanifest" -> "application/manifest+json";
             case "xml" -> "application/xml; charset=utf-8";
+            case "xhtml" -> "application/xhtml+xml; charset=utf-8";
+            case "rss" -> "application/rss+xml; charset=utf-8";
+            case "atom" -> "application/atom+xml; charset=utf-8";
+            case "yaml", "yml" -> "application/yaml; charset=utf-8";
+            case "wasm" -> "application/wasm";
+            case "pdf" -> "application/pdf";
+            // images
             case "svg" -> "image/svg+xml; charset=utf-8";
             case "png" -> "image/png";
+            case "apng" -> "image/apng";
             case "jpg", "jpeg" -> "image/jpeg";
             case "gif" -> "image/gif";
+            case "webp" -> "image/webp";
+            case "avif" -> "image/avif";
+            case "bmp" -> "image/bmp";
+            case "tif", "tiff" -> "image/tiff";
             case "ico" -> "image/x-icon";
-            case "pdf" -> "application/pdf";
-            case "wasm" -> "application/wasm";
+            // fonts
+            case "woff" -> "font/woff";
+            case "woff2" -> "font/woff2";
+            case "ttf" -> "font/ttf";
+            case "otf" -> "font/otf";
+            // audio and video
+            case "mp3" -> "audio/mpeg";
+            case "ogg", "oga", "opus" -> "audio/ogg";
+            case "wav" -> "audio/wav";
+            case "flac" -> "audio/flac";
+            case "m4a" -> "audio/mp4";
+            case "mp4", "m4v" -> "video/mp4";
+            case "webm" -> "video/webm";
+            case "ogv" -> "video/ogg";
+            // archives
+            case "zip" -> "application/zip";
+            case "gz", "tgz" -> "application/gzip";
+            case "tar" -> "application/x-tar";
             default -> "application/octet-stream";
         };
     }

@@ -1,5 +1,7 @@
 package io.millrace.lock;
 
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.LockWaitEvent;
 import io.millrace.stage.HeldResource;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
@@ -158,6 +160,7 @@ final class Cell extends CellRhsPad implements HeldResource
         }
         // Suspend before the push: a releaser may resume us the instant the waiter is visible.
         w.prepare(this, ctx, suspension, Outcome.next(ctx.stage()), System.nanoTime());
+        w.waitEvent = JfrSwitch.recorderUp() ? LockWaitEvent.beginIfEnabled() : null; // JFR; published by the push
         for (;;)
         {
             final Waiter top = (Waiter)STATE.getVolatile(this);
@@ -201,6 +204,12 @@ final class Cell extends CellRhsPad implements HeldResource
             waitTimes = recorder;
         }
         recorder.recordValue(Math.max(0, System.nanoTime() - g.parkedAtNanos));
+        final LockWaitEvent waited = g.waitEvent;
+        if (waited != null)
+        {
+            g.waitEvent = null;
+            waited.finish(grid.name(), grid.rowName(row), column);
+        }
         if (g.releaserDone())
         {
             grid.recycleWaiter(g);

@@ -1,5 +1,6 @@
 package io.millrace.lock;
 
+import io.millrace.jfr.LockWaitEvent;
 import io.millrace.stage.HeldResource;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.StageContext;
@@ -56,6 +57,8 @@ final class Waiter implements HeldResource
     Suspension suspension;
     Outcome outcome;
     long parkedAtNanos;
+    /** JFR's record of this wait, begun at the park, or null when no recording enables it. */
+    LockWaitEvent waitEvent;
     /** Next waiter: towards older ones while pushed on the cell, towards younger ones in its FIFO. */
     Waiter next;
 
@@ -141,6 +144,7 @@ final class Waiter implements HeldResource
         suspension = null;
         outcome = null;
         next = null;
+        waitEvent = null;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.millrace.memory;
 
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.LeakReportEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -223,6 +225,10 @@ public final class LeakDetector
     {
         final LeakReport report = tracker.report();
         LOG.error("{}", report);
+        if (JfrSwitch.recorderUp() && LeakReportEvent.enabled())
+        {
+            LeakReportEvent.emit(report.buffer(), report.allocationSite(), String.join("\n", report.touches()));
+        }
         final Chunk chunk = tracker.chunk();
         if (chunk != null)
         {

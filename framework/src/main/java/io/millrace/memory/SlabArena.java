@@ -1,5 +1,7 @@
 package io.millrace.memory;
 
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.SlabExhaustedEvent;
 import io.millrace.worker.AgronaAccess;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 
@@ -96,7 +98,7 @@ public final class SlabArena
         for (int i = 0; i < b.initialSlabs; i++)
         {
             final int slab = (int)SLABS.getAndAdd(this, 1);
-            giveBack(carve(slab));
+            giveBack(carve(slab, "initial slabs"));
         }
     }
 
@@ -203,6 +205,10 @@ public final class SlabArena
                     return pollClaimed();
                 }
                 EXHAUSTIONS.getAndAdd(this, 1L);
+                if (JfrSwitch.recorderUp() && SlabExhaustedEvent.enabled())
+                {
+                    SlabExhaustedEvent.emit(requester, chunkSize, slabSize, n, maxSlabs, false);
+                }
                 throw new SlabExhaustedException("no buffer for allocator '" + requester + "': all " + maxSlabs + " slabs of " +
                     slabSize + " bytes (" + (long)maxSlabs * chunksPerSlab + " chunks of " + chunkSize + " bytes) are in use or " +
                     "idle in allocators' pools, and maxSlabs is " + maxSlabs + ". Fail this request with an overload status, " +
@@ -210,7 +216,7 @@ public final class SlabArena
             }
             if (SLABS.compareAndSet(this, n, n + 1))
             {
-                return carve(n);
+                return carve(n, requester);
             }
         }
     }
@@ -295,8 +301,10 @@ public final class SlabArena
     /**
      * Allocates slab {@code slab} (its number already claimed), puts all its chunks but the first
      * in the reserve and returns the first.
+     *
+     * @param requester the allocator asking, for the message and the JFR event
      */
-    private Chunk carve(final int slab)
+    private Chunk carve(final int slab, final String requester)
     {
         final ByteBuffer memory;
         try
@@ -306,8 +314,12 @@ public final class SlabArena
         }
         catch (final OutOfMemoryError ex)
         {
-            SLABS.getAndAdd(this, -1);
+            final int slabCount = (int)SLABS.getAndAdd(this, -1) - 1;
             EXHAUSTIONS.getAndAdd(this, 1L);
+            if (JfrSwitch.recorderUp() && SlabExhaustedEvent.enabled())
+            {
+                SlabExhaustedEvent.emit(requester, chunkSize, slabSize, slabCount, maxSlabs, true);
+            }
             throw new SlabExhaustedException("the JVM refused a slab of " + slabSize + " bytes of direct memory (" + ex.getMessage() +
                 "); raise -XX:MaxDirectMemorySize or lower SlabArenaBuilder.maxSlabs so the cap is reached first", ex);
         }

@@ -1,5 +1,7 @@
 package io.millrace.worker;
 
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.StageDispatchEvent;
 import io.millrace.stage.Outcome;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 
@@ -184,6 +186,7 @@ final class BlockingStagePool<R>
         {
             final long start = System.nanoTime();
             final long queuedAt = exchange.queuedAt;
+            final StageDispatchEvent slow = JfrSwitch.recorderUp() ? StageDispatchEvent.beginIfEnabled() : null; // JFR
             try
             {
                 outcome = stage.handler.handle(exchange.request, exchange);
@@ -194,6 +197,10 @@ final class BlockingStagePool<R>
                 error = ex;
             }
             end = System.nanoTime();
+            if (slow != null)
+            {
+                slow.finish(runtime.name(), stage.name, stage.placementText, -1, -1, error != null);
+            }
             final long elapsed = end - start;
             // The lane stays idle while the stage runs, so that a metrics reader never waits for a
             // long blocking call; it is ours only while we record.

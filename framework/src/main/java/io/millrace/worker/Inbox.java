@@ -119,6 +119,15 @@ final class Inbox
         return ring.getCursor() == consumed.get();
     }
 
+    /**
+     * Owner thread, after parking: whether a producer took the announcement (and woke it). Only the
+     * owner sets the flag and only {@link #claimWake()} clears it before the owner does.
+     */
+    boolean wakeClaimed()
+    {
+        return (int)PARKING.getVolatile(this) == 0;
+    }
+
     /** Owner thread: withdraws the announcement after the idle turn. */
     void clearParking()
     {

@@ -11,10 +11,16 @@ final class InboxEvent
     static final int SUBMIT = 0;
     /** An exchange hopping to this worker to run {@link #stage}. */
     static final int CONTINUE = 1;
-    /** An exchange coming home from a suspension or a blocking stage, with its outcome or error inside. */
+    /**
+     * An exchange coming home from a suspension or a blocking stage, with its outcome or error
+     * inside; {@link #stage} is the stage it parked in, for diagnostics only.
+     */
     static final int RESUME = 2;
     /** A new request whose entry key function threw at submit: {@link #error} is why; it completes failed. */
     static final int FAIL_SUBMIT = 3;
+
+    /** {@link #kind} as text, for JFR's {@code io.millrace.RingHop}. */
+    private static final String[] KIND_NAMES = {"submit", "continue", "resume", "submit"};
 
     int kind;
     int stage;
@@ -33,5 +39,10 @@ final class InboxEvent
         exchange = null;
         token = null;
         error = null;
+    }
+
+    static String kindName(final int kind)
+    {
+        return kind >= 0 && kind < KIND_NAMES.length ? KIND_NAMES[kind] : "unknown";
     }
 }

@@ -1,6 +1,8 @@
 package io.millrace.worker;
 
 import io.millrace.SubmitResult;
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.RequestRejectedEvent;
 import io.millrace.stage.CancelToken;
 
 import java.util.concurrent.ThreadLocalRandom;
@@ -87,6 +89,10 @@ final class PipelineIntake<R>
             if (admitted == InFlightGate.FULL)
             {
                 metrics.countRejectedOverloaded();
+                if (JfrSwitch.recorderUp() && RequestRejectedEvent.enabled())
+                {
+                    RequestRejectedEvent.emit(runtime.name(), "in-flight bound", gate.max());
+                }
                 return SubmitResult.REJECTED_OVERLOADED;
             }
             metrics.countRejectedNotRunning();
@@ -106,6 +112,10 @@ final class PipelineIntake<R>
             {
                 gate.release();
                 metrics.countRejectedOverloaded();
+                if (JfrSwitch.recorderUp() && RequestRejectedEvent.enabled())
+                {
+                    RequestRejectedEvent.emit(runtime.name(), "ring full", gate.max());
+                }
                 return SubmitResult.REJECTED_OVERLOADED;
             }
             return SubmitResult.ACCEPTED;

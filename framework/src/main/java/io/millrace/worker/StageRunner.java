@@ -1,5 +1,7 @@
 package io.millrace.worker;
 
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.StageDispatchEvent;
 import io.millrace.stage.CancelToken;
 import io.millrace.stage.Outcome;
 import io.millrace.stage.RequestCancelledException;
@@ -135,6 +137,8 @@ final class StageRunner<R>
             }
 
             exchange.beginDispatch(s, partition);
+            // Null unless a JFR recording enables the event: a load and a branch, no class loaded, no allocation.
+            final StageDispatchEvent slow = JfrSwitch.recorderUp() ? StageDispatchEvent.beginIfEnabled() : null;
             final Outcome outcome;
             try
             {
@@ -143,6 +147,10 @@ final class StageRunner<R>
             catch (final Throwable ex)
             {
                 Fatal.rethrowIfFatal(ex);
+                if (slow != null)
+                {
+                    finishDispatch(slow, def, partition, true);
+                }
                 if (!worker.isRunning())
                 {
                     abortAfterStop(exchange, s);
@@ -157,6 +165,10 @@ final class StageRunner<R>
                 }
                 failStage(exchange, s, ex);
                 return;
+            }
+            if (slow != null)
+            {
+                finishDispatch(slow, def, partition, false);
             }
             if (!worker.isRunning())
             {
@@ -194,6 +206,12 @@ final class StageRunner<R>
                 return;
             }
         }
+    }
+
+    /** JFR's {@code io.millrace.StageDispatch}, begun before the call; out of line to keep {@link #run} small. */
+    private void finishDispatch(final StageDispatchEvent slow, final StageDef<R> def, final int partition, final boolean threw)
+    {
+        slow.finish(runtime.name(), def.name, def.placementText, worker.index(), partition, threw);
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.millrace.worker;
 
 import com.lmax.disruptor.EventPoller;
+import io.millrace.jfr.JfrSwitch;
+import io.millrace.jfr.RingHopEvent;
+import io.millrace.jfr.WorkerParkEvent;
 import io.millrace.memory.BufferAllocator;
 import io.millrace.memory.PoolStats;
 import io.millrace.stage.CancelToken;
@@ -350,6 +353,7 @@ public final class Worker<R> implements Runnable
             }
             counters.add(WorkerCounters.PARKS, 1);
             lane.enterIdle(); // a metrics reader may swap this lane's histograms itself while we sleep
+            final WorkerParkEvent parked = JfrSwitch.recorderUp() ? WorkerParkEvent.beginIfEnabled() : null; // JFR
             try
             {
                 park();
@@ -357,6 +361,10 @@ public final class Worker<R> implements Runnable
             finally
             {
                 lane.exitIdle();
+            }
+            if (parked != null)
+            {
+                parked.finish(runtime.name(), index, inbox.wakeClaimed());
             }
         }
         inbox.clearParking();
@@ -415,11 +423,25 @@ public final class Worker<R> implements Runnable
         {
             return false;
         }
+        recordHop(kind, stage);
         if (Thread.currentThread() != thread && inbox.claimWake())
         {
             wake();
         }
         return true;
+    }
+
+    /**
+     * JFR's {@code io.millrace.RingHop}, when a recording enables it. Kept out of
+     * {@link #tryPublish} so that the publish stays as small as it was for the JIT's inlining; while
+     * no recorder has started, this is one load and a branch.
+     */
+    private void recordHop(final int kind, final int stage)
+    {
+        if (JfrSwitch.recorderUp() && RingHopEvent.enabled())
+        {
+            RingHopEvent.emit(runtime.name(), index, InboxEvent.kindName(kind), runtime.stageName(stage), inbox.depth());
+        }
     }
 
     /**
@@ -441,8 +463,11 @@ public final class Worker<R> implements Runnable
         {
             caller.countPublishSent();
         }
+        // The event's stage is where the request parked, for diagnostics (JFR's RingHop): read
+        // here, while the resumer still owns the request; the worker does not use it.
+        final int parkedIn = exchange.stage;
         int spins = 0;
-        while (!tryPublish(InboxEvent.RESUME, null, exchange, -1, null, 0, null))
+        while (!tryPublish(InboxEvent.RESUME, null, exchange, parkedIn, null, 0, null))
         {
             if (runtime.isStopped())
             {

@@ -230,7 +230,22 @@ class StaticFilesTest
         assertEquals("application/pdf", StaticFiles.contentType(Path.of("p.pdf")));
         assertEquals("application/wasm", StaticFiles.contentType(Path.of("m.wasm")));
         assertEquals("application/xml; charset=utf-8", StaticFiles.contentType(Path.of("f.xml")));
-        assertEquals("application/octet-stream", StaticFiles.contentType(Path.of("archive.tar.gz")));
+        assertEquals("text/markdown; charset=utf-8", StaticFiles.contentType(Path.of("README.md")));
+        assertEquals("text/csv; charset=utf-8", StaticFiles.contentType(Path.of("t.CSV")));
+        assertEquals("text/javascript; charset=utf-8", StaticFiles.contentType(Path.of("mod.mjs")));
+        assertEquals("application/json", StaticFiles.contentType(Path.of("app.js.map")));
+        assertEquals("application/manifest+json", StaticFiles.contentType(Path.of("site.webmanifest")));
+        assertEquals("image/webp", StaticFiles.contentType(Path.of("i.webp")));
+        assertEquals("image/avif", StaticFiles.contentType(Path.of("i.avif")));
+        assertEquals("font/woff2", StaticFiles.contentType(Path.of("f.woff2")));
+        assertEquals("font/woff", StaticFiles.contentType(Path.of("f.woff")));
+        assertEquals("video/mp4", StaticFiles.contentType(Path.of("v.mp4")));
+        assertEquals("audio/mpeg", StaticFiles.contentType(Path.of("a.mp3")));
+        assertEquals("application/yaml; charset=utf-8", StaticFiles.contentType(Path.of("c.yml")));
+        assertEquals("application/gzip", StaticFiles.contentType(Path.of("archive.tar.gz")));
+        assertEquals("application/zip", StaticFiles.contentType(Path.of("a.zip")));
+        assertEquals("application/octet-stream", StaticFiles.contentType(Path.of("a.unknown-extension")));
+        assertEquals("application/octet-stream", StaticFiles.contentType(Path.of("trailing.")));
         assertEquals("application/octet-stream", StaticFiles.contentType(Path.of("README")));
         assertEquals("application/octet-stream", StaticFiles.contentType(Path.of("/")));
     }

@@ -65,7 +65,8 @@ public record DemoConfig(
           --help                 this text
 
         Endpoints: GET /hello, GET /files/<path>, GET|PUT|DELETE /kv/<key>, GET /slow?ms=N,
-        GET /metrics (Prometheus text 0.0.4), GET /stats (HTML). SIGTERM drains and exits 0.
+        GET|POST /tally/<name>, GET /metrics (Prometheus text 0.0.4), GET /stats (HTML, charts,
+        refreshes itself). SIGTERM drains and exits 0.
         """;
 
     /**

@@ -82,7 +82,8 @@ public record DemoConfig(
 
         Endpoints: GET /hello, GET /files/<path>, GET|PUT|DELETE /kv/<key>, GET /slow?ms=N,
         POST /log/<topic>, GET /log/<topic>/<offset>, GET /log/<topic>?from=N&max-bytes=M,
-        GET /metrics (Prometheus text 0.0.4), GET /stats (HTML). SIGTERM drains and exits 0.
+        GET|POST /tally/<name>, GET /metrics (Prometheus text 0.0.4), GET /stats (HTML, charts,
+        refreshes itself). SIGTERM drains and exits 0.
         """;
 
     /**

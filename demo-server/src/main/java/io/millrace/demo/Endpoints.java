@@ -1,7 +1,7 @@
 package io.millrace.demo;
 
 import io.millrace.demo.http.PrometheusText;
-import io.millrace.demo.http.StatsPage;
+import io.millrace.demo.stats.StatsPage;
 import io.millrace.http.HeaderBlock;
 import io.millrace.http.HttpExchange;
 import io.millrace.http.HttpServer;
@@ -23,7 +23,9 @@ import java.util.function.Supplier;
 final class Endpoints
 {
     private static final HeaderBlock TEXT = HeaderBlock.TEXT_PLAIN;
-    private static final HeaderBlock HTML = HeaderBlock.contentType("text/html; charset=utf-8");
+    /** The stats page changes every second: a browser must not show a stale copy on reload. */
+    private static final HeaderBlock NO_STORE_HTML = HeaderBlock.of("Content-Type", "text/html; charset=utf-8",
+        "Cache-Control", "no-store");
     private static final HeaderBlock PROMETHEUS = HeaderBlock.contentType(PrometheusText.CONTENT_TYPE);
     private static final byte[] HELLO = "Hello, World!\n".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_SLOW_MS = 2_000;
@@ -31,12 +33,15 @@ final class Endpoints
     private final Supplier<HttpServer> server;
     private final GroupCommit commit;
     private final LogDirectory directory;
+    private final Supplier<StatsPage> statsPage;
 
-    Endpoints(final Supplier<HttpServer> server, final GroupCommit commit, final LogDirectory directory)
+    Endpoints(final Supplier<HttpServer> server, final GroupCommit commit, final LogDirectory directory,
+              final Supplier<StatsPage> statsPage)
     {
         this.server = server;
         this.commit = commit;
         this.directory = directory;
+        this.statsPage = statsPage;
     }
 
     /** {@code GET /hello}: inline, allocation free. */
@@ -84,13 +89,9 @@ final class Endpoints
         return x.respond(200, PROMETHEUS, out.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** {@code GET /stats}: a page for a person. */
+    /** {@code GET /stats}: a page for a person, refreshing itself, with charts. */
     Outcome stats(final HttpExchange x, final StageContext ctx)
     {
-        final HttpServer s = server.get();
-        final String page = StatsPage.render(s.metrics(), Map.of(), null);
-        final int end = page.lastIndexOf("</body>");
-        final String html = end < 0 ? page : page.substring(0, end) + TransportText.html(s.transportStats()) + page.substring(end);
-        return x.respond(200, HTML, html.getBytes(StandardCharsets.UTF_8));
+        return x.respond(200, NO_STORE_HTML, statsPage.get().render().getBytes(StandardCharsets.UTF_8));
     }
 }

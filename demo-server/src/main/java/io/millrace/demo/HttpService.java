@@ -4,10 +4,21 @@ import io.millrace.FatalErrorHandler;
 import io.millrace.Pipeline;
 import io.millrace.PipelineBuilder;
 import io.millrace.ShutdownReport;
+import io.millrace.demo.stats.ChartsSection;
+import io.millrace.demo.stats.ConnectionsSection;
+import io.millrace.demo.stats.LockGridSection;
+import io.millrace.demo.stats.OverviewSection;
+import io.millrace.demo.stats.PoolsSection;
+import io.millrace.demo.stats.StagesSection;
+import io.millrace.demo.stats.StatsHistory;
+import io.millrace.demo.stats.StatsPage;
+import io.millrace.demo.stats.StatsSampler;
+import io.millrace.demo.stats.WorkersSection;
 import io.millrace.http.HttpExchange;
 import io.millrace.http.HttpServer;
 import io.millrace.http.HttpServerBuilder;
 import io.millrace.http.HttpServerStats;
+import io.millrace.lock.LockGrid;
 import io.millrace.memory.LeakDetector;
 import io.millrace.memory.SlabArena;
 import io.millrace.log.DirectoryLockedException;
@@ -26,6 +37,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The demo HTTP/1.1 server: a thin user of {@link HttpServer}, with its endpoints as stages.
@@ -34,26 +46,40 @@ import java.time.Duration;
  *  read + parse + route (worker W) -> hello | files | metrics | stats [inline]
  *                                     kv [one owner worker] -> (group commit) -> kv durable
  *                                     log [partitioned by topic] -> (group commit) -> log appended
+ *                                     tally [inline, under a lock-grid cell]
  *                                     slow [blocking(2)]
  *                                  -> respond [onWorker W]
  * </pre>
  *
  * A request read on worker W is answered on W in one loop turn, except {@code /kv} and {@code /log}
  * (which cross to the owner of the store's or the topic's log and back, and wait there for the
- * disk when they write) and {@code /slow}. The data directory ({@code --data-dir}) is locked for
- * as long as the service runs.
+ * disk when they write), {@code /slow}, and a {@code /tally} that waits for its cell. The data
+ * directory ({@code --data-dir}) is locked for as long as the service runs.
+ *
+ * <p>The {@code /stats} page is a {@link StatsPage} whose charts come from a {@link StatsHistory}
+ * (five minutes, one sample a second, taken by a {@link StatsSampler} thread). Lock grids are
+ * registered with {@link #registerLockGrid}; other components add sections to {@link #statsPage()}.
  */
 public final class HttpService implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpService.class);
     /** Index entries every 4 KiB (the log's default), so a segment needs 8 bytes of index per 4 KiB. */
     private static final int INDEX_INTERVAL = 4096;
+    /** Samples kept for the charts: five minutes at one a second. */
+    static final int HISTORY_SAMPLES = 300;
+    /** Time between two samples of the stats history. */
+    static final Duration SAMPLE_PERIOD = Duration.ofSeconds(1);
 
     private final DemoConfig config;
     private final HttpServer server;
     private final LogDirectory directory;
     private final GroupCommit commit;
     private final DurableKv kv;
+    private final StatsHistory history = new StatsHistory(HISTORY_SAMPLES);
+    private final LockGridSection grids = new LockGridSection();
+    private final StatsPage[] page = new StatsPage[1];
+    private final StatsPage statsPage;
+    private final StatsSampler sampler;
 
     private HttpService(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal) throws IOException
     {
@@ -84,6 +110,14 @@ public final class HttpService implements AutoCloseable
             closeLogs(made, e);
             throw e;
         }
+        this.statsPage = new StatsPage(server::metrics, history, List.of(new OverviewSection(), new ChartsSection(),
+            new StagesSection(), new WorkersSection(), new PoolsSection(), grids,
+            new ConnectionsSection(server::transportStats, server::stats)));
+        // Render once here, so that the first /stats does not load the page's classes on a worker
+        // (a quarter of a second, during which that worker's connections would wait).
+        statsPage.render();
+        page[0] = statsPage;
+        this.sampler = StatsSampler.start(history, server::metrics, SAMPLE_PERIOD);
     }
 
     private HttpServer build(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
@@ -111,7 +145,8 @@ public final class HttpService implements AutoCloseable
         }
         final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
         final HttpServer[] self = new HttpServer[1];
-        final Endpoints endpoints = new Endpoints(() -> self[0], commit, directory);
+        final Endpoints endpoints = new Endpoints(() -> self[0], commit, directory, () -> page[0]);
+        final Tallies[] tallies = new Tallies[1];
         final LogEndpoints logs = new LogEndpoints(directory, commit, config.log().maxRecordBytes(), partitions, config.workers());
         final StageRef<HttpExchange> hello = b.stage("hello", endpoints::hello);
         // Every /kv request runs on the one worker that owns the store's log (a constant key): see DurableKv.
@@ -125,15 +160,19 @@ public final class HttpService implements AutoCloseable
         final StageRef<HttpExchange> slow = b.stage("slow", Placement.blocking(2), endpoints::slow);
         final StageRef<HttpExchange> metrics = b.stage("metrics", endpoints::metrics);
         final StageRef<HttpExchange> stats = b.stage("stats", endpoints::stats);
+        final StageRef<HttpExchange> tally = b.stage("tally", (x, ctx) -> tallies[0].handle(x, ctx));
+        tallies[0] = new Tallies(tally);
         b.route("GET", "/hello", hello)
             .route("GET, PUT, DELETE", "/kv/*", kvStage)
             .route("GET, POST", "/log/*", log)
             .route("GET", "/slow", slow)
             .route("GET", "/metrics", metrics)
             .route("GET", "/stats", stats)
+            .route("GET, POST", "/tally/*", tally)
             .staticFiles("/files/", config.root(), config.allowDotfiles());
         final HttpServer started = b.start();
         self[0] = started;
+        grids.register(tallies[0].grid());
         return started;
     }
 
@@ -218,6 +257,34 @@ public final class HttpService implements AutoCloseable
     }
 
     /**
+     * Shows a lock grid on {@code /stats}: its heat map, hottest cells and convoys.
+     *
+     * @param grid a grid of this server's stages
+     * @return this service
+     */
+    public HttpService registerLockGrid(final LockGrid grid)
+    {
+        grids.register(grid);
+        return this;
+    }
+
+    /**
+     * The {@code /stats} page, to add sections to (the hook for components started later, such as a
+     * reverse proxy's upstream table).
+     *
+     * @return the page
+     */
+    public StatsPage statsPage()
+    {
+        return statsPage;
+    }
+
+    StatsHistory statsHistory()
+    {
+        return history;
+    }
+
+    /**
      * Stops accepting, drains requests in flight until the deadline, and closes.
      *
      * @param deadline how long the drain may take
@@ -225,6 +292,7 @@ public final class HttpService implements AutoCloseable
      */
     public ShutdownReport shutdown(final Duration deadline)
     {
+        sampler.close();
         final ShutdownReport report = server.shutdown(deadline);
         closeLogs(commit, null);
         return report;

@@ -4,8 +4,8 @@ import io.millrace.net.TransportStats;
 
 /**
  * The transport's counters as Prometheus text exposition 0.0.4 families, appended after the
- * pipeline's (each family has one HELP and one TYPE line and one unlabelled sample), and as a table
- * for the stats page.
+ * pipeline's (each family has one HELP and one TYPE line and one unlabelled sample). The stats page
+ * shows them through {@code io.millrace.demo.stats.ConnectionsSection}.
  */
 final class TransportText
 {
@@ -29,21 +29,6 @@ final class TransportText
         counter(out, "millrace_transport_written_bytes_total", "Bytes written to sockets, sendfile included.", s.bytesWritten());
         counter(out, "millrace_transport_read_pauses_total", "Times reading paused because a peer did not drain its output.", s.readPauses());
         gauge(out, "millrace_transport_pending_output_bytes", "Bytes queued for writing now.", s.pendingOutputBytes());
-    }
-
-    /** The same counters as an HTML table for the stats page. */
-    static String html(final TransportStats s)
-    {
-        final StringBuilder out = new StringBuilder(1024);
-        out.append("<h2>Connections</h2>\n<table>\n<tr><th>open</th><th>accepted</th><th>refused</th><th>closed</th>")
-            .append("<th>idle timeouts</th><th>request timeouts</th><th>I/O errors</th><th>read pauses</th>")
-            .append("<th>bytes read</th><th>bytes written</th><th>queued output</th><th>max queued on one</th></tr>\n<tr>");
-        for (final long v : new long[] {s.open(), s.accepted(), s.refused(), s.closed(), s.idleTimeouts(), s.readTimeouts(),
-            s.ioErrors(), s.readPauses(), s.bytesRead(), s.bytesWritten(), s.pendingOutputBytes(), s.maxPendingOutputBytes()})
-        {
-            out.append("<td class=\"n\">").append(String.format(java.util.Locale.ROOT, "%,d", v)).append("</td>");
-        }
-        return out.append("</tr>\n</table>\n").toString();
     }
 
     private static void counter(final StringBuilder out, final String name, final String help, final long value)

@@ -39,6 +39,11 @@ abstract class CellFields extends CellLhsPad
     volatile long abandoned;
     /** Wait times, created on the first contended acquisition; written by the owner only. */
     volatile SingleWriterRecorder waitTimes;
+    /** When the current hold began, if it is a sampled one; 0 otherwise. Owner's field. */
+    long heldSinceNanos;
+    /** Sampled holds, and their total duration. Owner's fields, opaque stores for readers. */
+    long holdSamples;
+    long holdNanos;
 }
 
 /** Keeps the next object's fields off this cell's cache line. */
@@ -70,7 +75,7 @@ abstract class CellRhsPad extends CellFields
  * </ul>
  *
  * <p>Threading: the owner fields ({@link #owner}, {@link #granted}, {@link #fifo}, the uncontended
- * counter, the wait recorder) are written only by the request that holds the cell, or by whoever
+ * counter, the wait recorder, the hold timing) are written only by the request that holds the cell, or by whoever
  * acts for it (the releaser during a hand-over, the runtime's abandon call); each hand-over is a CAS
  * on {@link #state} or a ring publish, so consecutive owners are ordered. Any request may read
  * {@link #owner} without synchronisation: it can only see its own context there if it owns the cell.
@@ -87,6 +92,14 @@ final class Cell extends CellRhsPad implements HeldResource
     private static final VarHandle UNCONTENDED;
     private static final VarHandle CONTENDED;
     private static final VarHandle ABANDONED;
+    private static final VarHandle HOLD_SAMPLES;
+    private static final VarHandle HOLD_NANOS;
+
+    /**
+     * One uncontended acquisition in this many has its hold timed (two {@code nanoTime} reads); a
+     * contended one always is, since taking it over reads the clock anyway for its wait time.
+     */
+    static final int HOLD_SAMPLE_EVERY = 8;
 
     static
     {
@@ -97,6 +110,8 @@ final class Cell extends CellRhsPad implements HeldResource
             UNCONTENDED = lookup.findVarHandle(CellFields.class, "uncontended", long.class);
             CONTENDED = lookup.findVarHandle(CellFields.class, "contended", long.class);
             ABANDONED = lookup.findVarHandle(CellFields.class, "abandoned", long.class);
+            HOLD_SAMPLES = lookup.findVarHandle(CellFields.class, "holdSamples", long.class);
+            HOLD_NANOS = lookup.findVarHandle(CellFields.class, "holdNanos", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -137,7 +152,9 @@ final class Cell extends CellRhsPad implements HeldResource
         if ((Waiter)STATE.getVolatile(this) == null && STATE.compareAndSet(this, null, HELD))
         {
             owner = ctx;
-            UNCONTENDED.setOpaque(this, uncontended + 1);
+            final long n = uncontended + 1;
+            UNCONTENDED.setOpaque(this, n);
+            heldSinceNanos = (n & (HOLD_SAMPLE_EVERY - 1)) == 0 ? System.nanoTime() : 0;
             return true;
         }
         ctx.unhold(this);
@@ -203,7 +220,9 @@ final class Cell extends CellRhsPad implements HeldResource
             recorder = new SingleWriterRecorder(2, true);
             waitTimes = recorder;
         }
-        recorder.recordValue(Math.max(0, System.nanoTime() - g.parkedAtNanos));
+        final long now = System.nanoTime();
+        recorder.recordValue(Math.max(0, now - g.parkedAtNanos));
+        heldSinceNanos = now;
         final LockWaitEvent waited = g.waitEvent;
         if (waited != null)
         {
@@ -235,6 +254,12 @@ final class Cell extends CellRhsPad implements HeldResource
             takeOver(ctx, g);
         }
         ctx.unhold(this);
+        final long since = heldSinceNanos;
+        if (since != 0)
+        {
+            HOLD_NANOS.setOpaque(this, holdNanos + Math.max(0, System.nanoTime() - since));
+            HOLD_SAMPLES.setOpaque(this, holdSamples + 1);
+        }
         handOff();
     }
 
@@ -246,6 +271,7 @@ final class Cell extends CellRhsPad implements HeldResource
     {
         owner = null;
         granted = null;
+        heldSinceNanos = 0;
         for (;;)
         {
             Waiter w = fifo;
@@ -307,7 +333,10 @@ final class Cell extends CellRhsPad implements HeldResource
         granted = w;
         try
         {
-            w.suspension.resume(w.outcome);
+            // resumeFirst: if the waiter lives on this thread's worker, it runs as soon as the
+            // releasing dispatch returns, not after the rest of the batch (which would queue behind
+            // the cell it holds). From elsewhere it is one publish into its home worker's inbox.
+            w.suspension.resumeFirst(w.outcome);
         }
         catch (final RuntimeException ex)
         {
@@ -372,6 +401,18 @@ final class Cell extends CellRhsPad implements HeldResource
     long abandonedCount()
     {
         return abandoned;
+    }
+
+    /** @return sampled holds; read apart from {@link #holdNanosTotal()}, so a hold apart at most */
+    long holdSampleCount()
+    {
+        return (long)HOLD_SAMPLES.getOpaque(this);
+    }
+
+    /** @return total duration of the sampled holds, in nanoseconds */
+    long holdNanosTotal()
+    {
+        return (long)HOLD_NANOS.getOpaque(this);
     }
 
     SingleWriterRecorder waitRecorder()

@@ -136,6 +136,18 @@ public final class ContentionReport
     }
 
     /**
+     * Cells whose wait dwarfs their hold ({@link CellStats#waitDwarfsHold()}): requests queue far
+     * longer for them than anyone holds them, so the cell costs more than the work it guards.
+     *
+     * @return those cells, the worst (highest wait-to-hold ratio) first
+     */
+    public List<CellStats> convoys()
+    {
+        return cells.stream().filter(CellStats::waitDwarfsHold)
+            .sorted(Comparator.comparingDouble(CellStats::waitToHold).reversed()).toList();
+    }
+
+    /**
      * The interval between an earlier report of the same grid and this one.
      *
      * @param earlier a report taken before this one
@@ -160,7 +172,8 @@ public final class ContentionReport
                 waits.subtract(then.waitTimes());
             }
             diff.add(new CellStats(now.stage(), now.row(), now.column(), now.acquisitions() - then.acquisitions(),
-                now.contended() - then.contended(), now.abandoned() - then.abandoned(), waits));
+                now.contended() - then.contended(), now.abandoned() - then.abandoned(), waits,
+                now.holdSamples() - then.holdSamples(), now.holdNanos() - then.holdNanos()));
         }
         return new ContentionReport(grid, rows, columns, diff);
     }
@@ -176,7 +189,9 @@ public final class ContentionReport
     /**
      * The report as text: a summary line, one line per stage with its totals and a map of its data
      * sets (one character each: {@code ' '} unused, {@code '.'} never contended, {@code 0}-{@code 9}
-     * contention rate in tens of percent), then the hottest cells.
+     * contention rate in tens of percent), then the hottest cells, then the convoys (cells whose mean
+     * wait is more than {@value CellStats#CONVOY_WAIT_TO_HOLD} times their mean hold) with what to do
+     * about them.
      *
      * @param hottestCells how many of the most contended cells to list
      * @return the table, lines ending in {@code '\n'}
@@ -211,6 +226,20 @@ public final class ContentionReport
                     c.column(), c.acquisitions(), c.contended(), percent(c.contentionRate()),
                     nanos(c.waitAtPercentile(50)), nanos(c.waitAtPercentile(99)), nanos(c.maxWait()), c.abandoned()));
             }
+        }
+        final List<CellStats> convoys = convoys();
+        if (!convoys.isEmpty())
+        {
+            out.append(String.format(Locale.ROOT, "convoys: requests wait far longer for these cells than anyone holds them " +
+                "(mean wait > %dx mean hold, at least %d waits)%n", CellStats.CONVOY_WAIT_TO_HOLD, CellStats.CONVOY_MIN_SAMPLES));
+            out.append(String.format(Locale.ROOT, "%-" + width + "s %8s %10s %10s %10s%n", "stage", "data set", "mean hold",
+                "mean wait", "wait/hold"));
+            for (final CellStats c : convoys.subList(0, Math.min(convoys.size(), Math.max(hottestCells, 1))))
+            {
+                out.append(String.format(Locale.ROOT, "%-" + width + "s %8d %10s %10s %9s%n", c.stage(), c.column(),
+                    nanos(Math.round(c.meanHoldNanos())), nanos(Math.round(c.meanWaitNanos())), times(c.waitToHold())));
+            }
+            out.append(String.format(Locale.ROOT, "%s%n", CONVOY_ADVICE));
         }
         return out.toString();
     }
@@ -255,18 +284,32 @@ public final class ContentionReport
         long acquisitions = 0;
         long contended = 0;
         long abandoned = 0;
+        long holdSamples = 0;
+        long holdNanos = 0;
         final Histogram waits = new PackedHistogram(2);
         for (final CellStats c : of)
         {
             acquisitions += c.acquisitions();
             contended += c.contended();
             abandoned += c.abandoned();
+            holdSamples += c.holdSamples();
+            holdNanos += c.holdNanos();
             if (c.waitTimes().getTotalCount() > 0)
             {
                 waits.add(c.waitTimes());
             }
         }
-        return new CellStats(stage, row, -1, acquisitions, contended, abandoned, waits);
+        return new CellStats(stage, row, -1, acquisitions, contended, abandoned, waits, holdSamples, holdNanos);
+    }
+
+    /** What the table says under its convoys. */
+    static final String CONVOY_ADVICE = "a cell this cheap to hold is not worth queueing for: keep its data set on one worker " +
+        "(a partitioned stage), use an atomic, or split the data set (lock-grid guide: \"When a cell is the wrong tool\")";
+
+    /** A ratio with a thousands separator and an x: 12x, 4,812x. */
+    static String times(final double ratio)
+    {
+        return ratio >= 100 ? String.format(Locale.ROOT, "%,.0fx", ratio) : String.format(Locale.ROOT, "%.1fx", ratio);
     }
 
     static String percent(final double rate)

@@ -36,9 +36,16 @@ import java.util.List;
  * {@link StageContext#suspend()}, queues the suspension on the cell and returns {@code false}; the
  * stage must then return {@link Outcome#blocked()} at once, and the worker goes on with other
  * requests. When the owner releases, the cell is handed straight to the oldest waiter (first come,
- * first served) and that request is resumed at the same stage through its home worker's inbox. The
+ * first served) and that request is resumed at the same stage: through its home worker's inbox, or,
+ * if it lives on the releasing worker, as soon as the releasing dispatch returns. The
  * stage runs again from the top, so keep what precedes {@code acquire} free of side effects; this time
  * {@code acquire} finds the request already owns the cell and returns {@code true}.
+ *
+ * <p><b>When not to use a cell.</b> A hand-over between requests costs a suspension, a resume and,
+ * when the next waiter lives on another worker, a trip through that worker's inbox. Around a few
+ * nanoseconds of work that every worker needs (a counter, a field) the cell becomes a convoy: every
+ * newcomer queues, and requests wait milliseconds for a nanosecond of work. Use an atomic or a
+ * partitioned stage there; {@link ContentionReport#convoys()} names such cells.
  *
  * <p><b>Several cells.</b> {@link #acquireAll} takes the cells of several keys in one global order,
  * ascending column, keeping those already taken while it waits for the next: no two requests can wait
@@ -294,8 +301,10 @@ public final class LockGrid
                 final long contended = cell.contendedCount();
                 final long acquisitions = cell.uncontendedCount() + contended;
                 final Histogram waits = totalWaits[i] == null ? new PackedHistogram(2) : totalWaits[i].copy();
+                // Two opaque reads of counters the owner bumps together: they may be a hold apart,
+                // which a mean over at least a hundred holds does not notice.
                 stats.add(new CellStats(rowNames[cell.row()], cell.row(), cell.column(), acquisitions, contended,
-                    cell.abandonedCount(), waits));
+                    cell.abandonedCount(), waits, cell.holdSampleCount(), cell.holdNanosTotal()));
             }
             return new ContentionReport(name, List.of(rowNames), columns, stats);
         }

@@ -25,6 +25,25 @@ public interface Suspension
     void resume(Outcome outcome);
 
     /**
+     * Resumes like {@link #resume(Outcome)}, for a hand-over: the caller just gave the request a
+     * resource that others queue behind (a lock-grid cell does this on release). Called on the
+     * request's home worker, the request runs as soon as the calling dispatch returns, before the
+     * rest of the worker's inbox batch and its other queued requests, instead of after them, which
+     * would keep the resource idle while they run (and park behind it). Called from any other thread
+     * it is exactly {@code resume}: the request joins its home worker's inbox in order.
+     *
+     * <p>The default implementation is {@code resume(outcome)}.
+     *
+     * @param outcome how the request carries on
+     * @throws IllegalStateException    as {@link #resume(Outcome)}
+     * @throws IllegalArgumentException as {@link #resume(Outcome)}
+     */
+    default void resumeFirst(final Outcome outcome)
+    {
+        resume(outcome);
+    }
+
+    /**
      * Completes the parked request with an error.
      *
      * @param error the request's error

@@ -336,9 +336,10 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
     /**
      * Resumes the suspension stamped {@code stamp}, if it is still the one parked here.
      *
+     * @param first  a hand-off: from the home worker's own thread, run before its other queued work
      * @throws IllegalStateException if that suspension was already resumed, failed or withdrawn
      */
-    void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause)
+    void wake(final long stamp, final int parkedStage, final Outcome outcome, final Throwable cause, final boolean first)
     {
         // Read before the CAS: the home of a parked request does not change, but a shutdown sweep that
         // completes the request right after our CAS clears it. Read before, it is the home (a null here
@@ -353,7 +354,7 @@ public final class Exchange<R> implements StageContext, CancelToken.Target
         resumeOutcome = outcome;
         error = cause;
         queuedAt = System.nanoTime();
-        to.publishResume(this);
+        to.publishResume(this, first);
     }
 
     @Override

@@ -9,6 +9,10 @@ package io.millrace.worker;
  * <p>Entering through the queue rather than running at once keeps re-entrancy bounded: a stage that
  * submits or resumes runs to its end before the work it caused starts.
  *
+ * <p>Hand-offs jump the queue: {@link #offerFirst} puts a request at the front, where it runs before
+ * the others, and counts it as urgent until taken, so that the worker can run it as soon as the
+ * dispatch that handed it a resource returns (see {@code WorkerDispatch.runHandOffs}).
+ *
  * <p>Bound: every entry is an in-flight request (it holds a permit of the pipeline's in-flight
  * gate) and a request is in at most one queue at a time, so the capacity, the in-flight bound
  * rounded up to a power of two, is never exceeded.
@@ -22,6 +26,8 @@ final class LocalQueue
     private final Exchange<?>[] exchanges;
     private long head;
     private long tail;
+    /** Entries at the front put there by {@link #offerFirst} and not yet taken. */
+    private int urgent;
 
     LocalQueue(final int minCapacity)
     {
@@ -48,6 +54,35 @@ final class LocalQueue
         return true;
     }
 
+    /**
+     * Puts a request at the front: it is taken before everything already queued. For a request
+     * handed a resource that others queue behind (a lock-grid cell), which should run at once.
+     *
+     * @param exchange the request
+     * @param stage    the stage to run it from, or -1 to resume it with its resume outcome or error
+     * @return {@code false} if full, which the in-flight bound rules out
+     */
+    boolean offerFirst(final Exchange<?> exchange, final int stage)
+    {
+        if (tail - head > mask)
+        {
+            return false;
+        }
+        final int i = (int)(--head & mask);
+        stages[i] = stage;
+        exchanges[i] = exchange;
+        urgent++;
+        return true;
+    }
+
+    /**
+     * @return whether the front entry was put there by {@link #offerFirst}
+     */
+    boolean hasUrgent()
+    {
+        return urgent > 0;
+    }
+
     boolean isEmpty()
     {
         return head == tail;
@@ -68,6 +103,10 @@ final class LocalQueue
     Exchange<?> take()
     {
         final int i = (int)(head++ & mask);
+        if (urgent > 0)
+        {
+            urgent--;
+        }
         final Exchange<?> e = exchanges[i];
         exchanges[i] = null;
         return e;

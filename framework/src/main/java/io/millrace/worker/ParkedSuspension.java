@@ -25,6 +25,17 @@ final class ParkedSuspension implements Suspension
     @Override
     public void resume(final Outcome outcome)
     {
+        resume(outcome, false);
+    }
+
+    @Override
+    public void resumeFirst(final Outcome outcome)
+    {
+        resume(outcome, true);
+    }
+
+    private void resume(final Outcome outcome, final boolean first)
+    {
         if (outcome == null || outcome.kind() == Outcome.Kind.BLOCKED)
         {
             throw new IllegalArgumentException("resume(" + outcome + "): resume with Outcome.next(stage) or Outcome.done()");
@@ -33,13 +44,13 @@ final class ParkedSuspension implements Suspension
         {
             throw new IllegalArgumentException("resume(" + outcome + "): that stage belongs to another pipeline");
         }
-        exchange.wake(stamp, stage, outcome, null);
+        exchange.wake(stamp, stage, outcome, null, first);
     }
 
     @Override
     public void fail(final Throwable cause)
     {
-        exchange.wake(stamp, stage, null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause);
+        exchange.wake(stamp, stage, null, cause == null ? new NullPointerException("Suspension.fail(null)") : cause, false);
     }
 
     @Override

@@ -453,9 +453,26 @@ public final class Worker<R> implements Runnable
      */
     void publishResume(final Exchange<R> exchange)
     {
+        publishResume(exchange, false);
+    }
+
+    /**
+     * As {@link #publishResume(Exchange)}; with {@code first}, a resume from this worker's own thread
+     * jumps the local queue and runs as soon as the current dispatch returns (a hand-off). From
+     * another thread the ring is FIFO either way.
+     */
+    void publishResume(final Exchange<R> exchange, final boolean first)
+    {
         if (Thread.currentThread() == thread)
         {
-            dispatch.resumeLocal(exchange);
+            if (first)
+            {
+                dispatch.resumeLocalFirst(exchange);
+            }
+            else
+            {
+                dispatch.resumeLocal(exchange);
+            }
             return;
         }
         final Worker<?> caller = runtime.workerOf(Thread.currentThread());

@@ -31,6 +31,9 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
         private static final long serialVersionUID = 1L;
     };
 
+    /** Most hand-offs run after one inbox event before the worker goes on with the batch. */
+    static final int HAND_OFF_RUN_LIMIT = 64;
+
     private final Worker<R> worker;
     private final PipelineRuntime<R> runtime;
     private final StageRunner<R> runner;
@@ -118,6 +121,12 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
         {
             worker.carrying(null);
         }
+        if (local.hasUrgent())
+        {
+            // This event's stages handed a resource (a lock-grid cell) to a request of this worker:
+            // run it now, not after the rest of the batch, whose requests would queue behind it.
+            runHandOffs();
+        }
         return true;
     }
 
@@ -173,37 +182,79 @@ final class WorkerDispatch<R> implements EventPoller.Handler<InboxEvent>
         final int limit = q.size() + 64;
         while (!q.isEmpty() && n < limit && worker.isRunning())
         {
-            final int stage = q.peekStage();
-            @SuppressWarnings("unchecked")
-            final Exchange<R> exchange = (Exchange<R>)q.take();
+            runNextLocal(q);
             n++;
-            worker.carrying(exchange);
-            try
-            {
-                if (stage >= 0 && exchange.error != null)
-                {
-                    runner.failAtKey(exchange, stage, exchange.error); // its entry key threw at submit
-                }
-                else if (stage >= 0)
-                {
-                    runner.run(exchange, stage);
-                }
-                else
-                {
-                    runner.resume(exchange);
-                }
-            }
-            catch (final Throwable ex)
-            {
-                Fatal.rethrowIfFatal(ex);
-                runtime.internalError(ex); // the runner contains user code; this is a bug
-            }
-            finally
-            {
-                worker.carrying(null);
-            }
         }
         return n;
+    }
+
+    /**
+     * Runs the hand-offs at the front of the local queue now, instead of after the rest of the
+     * inbox batch: called once the dispatch that handed a resource over has returned, so nothing
+     * runs re-entrantly. A chain (the grantee releases to the next local waiter, and so on) runs
+     * here too, up to {@value #HAND_OFF_RUN_LIMIT} per call; the rest stays at the front of the
+     * queue and runs before anything else there, so a stage that hands itself over forever cannot
+     * starve the inbox.
+     *
+     * @return requests run
+     */
+    int runHandOffs()
+    {
+        final LocalQueue q = local;
+        int n = 0;
+        while (q.hasUrgent() && n < HAND_OFF_RUN_LIMIT && worker.isRunning())
+        {
+            runNextLocal(q);
+            n++;
+        }
+        return n;
+    }
+
+    private void runNextLocal(final LocalQueue q)
+    {
+        final int stage = q.peekStage();
+        @SuppressWarnings("unchecked")
+        final Exchange<R> exchange = (Exchange<R>)q.take();
+        worker.carrying(exchange);
+        try
+        {
+            if (stage >= 0 && exchange.error != null)
+            {
+                runner.failAtKey(exchange, stage, exchange.error); // its entry key threw at submit
+            }
+            else if (stage >= 0)
+            {
+                runner.run(exchange, stage);
+            }
+            else
+            {
+                runner.resume(exchange);
+            }
+        }
+        catch (final Throwable ex)
+        {
+            Fatal.rethrowIfFatal(ex);
+            runtime.internalError(ex); // the runner contains user code; this is a bug
+        }
+        finally
+        {
+            worker.carrying(null);
+        }
+    }
+
+    /**
+     * A hand-off resume from the worker's own thread ({@code Suspension.resumeFirst}): to the front
+     * of the local queue, run as soon as the current dispatch returns.
+     */
+    void resumeLocalFirst(final Exchange<R> exchange)
+    {
+        counters.add(WorkerCounters.LOCAL_RESUMES, 1);
+        if (!local.offerFirst(exchange, -1))
+        {
+            exchange.error = new IllegalStateException("local queue of worker " + worker.index() +
+                " was full on a resume: the in-flight bound was broken; please report this");
+            runner.complete(exchange);
+        }
     }
 
     /** A resume from the worker's own thread: into the local queue, no ring publish. */

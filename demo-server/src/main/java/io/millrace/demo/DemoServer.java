@@ -5,7 +5,10 @@ import io.millrace.memory.LeakDetector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -21,6 +24,17 @@ public final class DemoServer
      * 70 is sysexits' EX_SOFTWARE.
      */
     static final int EXIT_FATAL = 70;
+
+    /*
+     * The fatal-error message, encoded up front and written straight to file descriptor 2: when the
+     * heap is exhausted even System.err.print allocates (its encoder wraps the chars in a CharBuffer)
+     * and would fail without a word.
+     */
+    private static final byte[] FATAL_PREFIX = "demo-server: fatal error in ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FATAL_SUFFIX = ("; exiting with status " + EXIT_FATAL +
+        " so that a supervisor can restart the server\n").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] UNNAMED = "a pipeline thread".getBytes(StandardCharsets.US_ASCII);
+    private static final FileOutputStream STDERR = new FileOutputStream(FileDescriptor.err);
 
     /** How long a shutdown may drain. */
     public static final Duration DRAIN_DEADLINE = Duration.ofSeconds(10);
@@ -42,6 +56,24 @@ public final class DemoServer
             System.out.print(DemoConfig.USAGE);
             return;
         }
+        // A thread outside the pipeline (the stats sampler, the log's sync thread) that dies of an
+        // OutOfMemoryError or another VirtualMachineError ends the process as a worker's would: a
+        // server that cannot allocate must not linger looking alive.
+        Thread.setDefaultUncaughtExceptionHandler((thread, error) ->
+        {
+            if (error instanceof VirtualMachineError)
+            {
+                try
+                {
+                    printFatal(thread, error);
+                }
+                finally
+                {
+                    Runtime.getRuntime().halt(EXIT_FATAL);
+                }
+            }
+            error.printStackTrace();
+        });
         final DemoConfig config;
         final HttpService service;
         try
@@ -91,13 +123,49 @@ public final class DemoServer
     {
         try
         {
-            System.err.println("demo-server: fatal error in " + thread.getName() + " (" + error + "); exiting with status " +
-                EXIT_FATAL + " so that a supervisor can restart the server");
-            System.err.flush();
+            printFatal(thread, error);
         }
         finally
         {
             Runtime.getRuntime().halt(EXIT_FATAL);
+        }
+    }
+
+    /**
+     * Prints the fatal error from bytes encoded at start-up (see {@link #FATAL_PREFIX}); the names in
+     * the middle need a little heap and are left out if there is none.
+     */
+    private static void printFatal(final Thread thread, final Throwable error)
+    {
+        try
+        {
+            System.err.flush(); // what was logged before goes out first
+        }
+        catch (final Throwable ignored)
+        {
+            // nothing to do: the message below does not depend on it
+        }
+        writeQuietly(FATAL_PREFIX);
+        try
+        {
+            writeQuietly((thread.getName() + " (" + error.getClass().getName() + ")").getBytes(StandardCharsets.UTF_8));
+        }
+        catch (final Throwable noHeapForTheNames)
+        {
+            writeQuietly(UNNAMED);
+        }
+        writeQuietly(FATAL_SUFFIX);
+    }
+
+    private static void writeQuietly(final byte[] bytes)
+    {
+        try
+        {
+            STDERR.write(bytes);
+        }
+        catch (final Throwable ignored)
+        {
+            // stderr is gone: nothing else can carry the message
         }
     }
 

@@ -117,7 +117,7 @@ public final class HttpService implements AutoCloseable
         // (a quarter of a second, during which that worker's connections would wait).
         statsPage.render();
         page[0] = statsPage;
-        this.sampler = StatsSampler.start(history, server::metrics, SAMPLE_PERIOD);
+        this.sampler = StatsSampler.start(history, server::metrics, SAMPLE_PERIOD, onFatal);
     }
 
     private HttpServer build(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)

@@ -59,6 +59,11 @@ final class PipelineLifecycle<R>
         this.gate = gate;
         this.failure = failure;
         this.fatalHandler = fatalHandler;
+        // Link the compare-and-set now. Its VarHandle call site is linked on first use, which
+        // allocates; first used in fail(), out of memory, it threw OutOfMemoryError there, so the
+        // pipeline was never marked failed and the user's handler never ran (a demo with a full heap
+        // lingered instead of exiting). The failure is null until fail(), so this changes nothing.
+        failure.compareAndSet(null, null);
     }
 
     /**
@@ -206,7 +211,14 @@ final class PipelineLifecycle<R>
     {
         if (!failure.compareAndSet(null, error))
         {
-            LOG.error("pipeline '{}': {} hit a further fatal error after the pipeline failed", runtime.name(), where.getName(), error);
+            try
+            {
+                LOG.error("pipeline '{}': {} hit a further fatal error after the pipeline failed", runtime.name(), where.getName(), error);
+            }
+            catch (final Throwable ignored)
+            {
+                // Out of memory while logging: the pipeline has already failed and told the handler.
+            }
             return;
         }
         try

@@ -229,7 +229,15 @@ public final class Worker<R> implements Runnable
         }
         if (fatal != null)
         {
-            runtime.fail(fatal, thread);
+            try
+            {
+                runtime.fail(fatal, thread);
+            }
+            catch (final Throwable again)
+            {
+                // fail() contains its own errors; this is the last line, so that the thread ends
+                // quietly rather than in the JVM's uncaught-exception printer, itself out of memory.
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.millrace.demo.stats;
 
+import io.millrace.FatalErrorHandler;
 import io.millrace.metrics.MetricsSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +17,10 @@ import java.util.function.Supplier;
  * copies them, so it is kept off the workers and off the request path.
  *
  * <p>Threading: owns its one thread; {@link #close()} from any thread. A snapshot that throws is
- * logged once and the timer goes on (a scheduled task that throws would be cancelled for good).
+ * logged once and the timer goes on (a scheduled task that throws would be cancelled for good). A
+ * {@link VirtualMachineError} (an OutOfMemoryError, say) goes to the fatal-error handler instead,
+ * as it would from a worker: swallowed by the executor, it would leave a server that can no longer
+ * allocate looking alive.
  */
 public final class StatsSampler implements AutoCloseable
 {
@@ -25,8 +29,12 @@ public final class StatsSampler implements AutoCloseable
     private final ScheduledExecutorService timer;
     private boolean warned;
 
-    private StatsSampler(final StatsHistory history, final Supplier<MetricsSnapshot> source, final Duration period)
+    private final FatalErrorHandler onFatal;
+
+    private StatsSampler(final StatsHistory history, final Supplier<MetricsSnapshot> source, final Duration period,
+        final FatalErrorHandler onFatal)
     {
+        this.onFatal = onFatal;
         this.timer = Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread t = new Thread(r, "demo-stats-sampler");
@@ -43,16 +51,17 @@ public final class StatsSampler implements AutoCloseable
      * @param history where samples go
      * @param source  the metrics, e.g. {@code server::metrics}
      * @param period  time between samples
+     * @param onFatal told (pipeline name "stats-sampler") when sampling hits a {@link VirtualMachineError}
      * @return the running sampler; close it to stop
      */
     public static StatsSampler start(final StatsHistory history, final Supplier<MetricsSnapshot> source,
-        final Duration period)
+        final Duration period, final FatalErrorHandler onFatal)
     {
         if (period.isNegative() || period.isZero())
         {
             throw new IllegalArgumentException("sampling period must be positive, was " + period);
         }
-        return new StatsSampler(history, source, period);
+        return new StatsSampler(history, source, period, onFatal);
     }
 
     private void sample(final StatsHistory history, final Supplier<MetricsSnapshot> source)
@@ -60,6 +69,11 @@ public final class StatsSampler implements AutoCloseable
         try
         {
             history.record(source.get(), System.nanoTime(), System.currentTimeMillis());
+        }
+        catch (final VirtualMachineError fatal)
+        {
+            onFatal.onFatalError("stats-sampler", Thread.currentThread(), fatal);
+            throw fatal;
         }
         catch (final RuntimeException ex)
         {

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * Locks laid out as a grid: rows are stages, columns are data sets. Two requests contend only if they
- * need the same data set in the same stage, the rule of the seed article's lock-contention section.
+ * need the same data set in the same stage, the grid's one rule (docs/lock-grid.md).
  * A key maps to a column by hash ({@link #columnOf(long)}); the column count is set on the builder.
  *
  * <pre>{@code

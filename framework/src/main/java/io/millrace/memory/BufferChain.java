@@ -11,7 +11,7 @@ import java.nio.channels.ScatteringByteChannel;
  * all pieces to the kernel in one call ({@code writev}), file regions go with {@code transferTo}
  * (sendfile), and a scattering read fills the tail and fresh chunks in one call ({@code readv}).
  *
- * <p>The seed article's caution applies: a chain is good at the ends and at being written, and bad
+ * <p>The usual caution for descriptor chains applies: a chain is good at the ends and at being written, and bad
  * at everything else. Finding a byte in the middle means walking descriptors, and splitting or
  * merging chains gets complicated fast. Copy small things (headers, short bodies) into one buffer;
  * chain large ones.

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
 /**
- * A buffer descriptor, as the seed article describes one: the backing memory and its capacity, the
+ * A buffer descriptor: the backing memory and its capacity, the
  * offset and length of the data in it, links to the previous and next descriptor of its chain, and
  * a reference count. Code passes descriptors (and counts references) instead of copying bytes.
  *

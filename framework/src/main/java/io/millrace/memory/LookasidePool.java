@@ -18,7 +18,7 @@ import static io.millrace.memory.PoolCounters.RETURNS;
 import static io.millrace.memory.PoolCounters.SWEEPS;
 
 /**
- * A thread-private lookaside list with the two generations of the seed article: released objects
+ * A thread-private lookaside list with two generations: released objects
  * are kept for reuse instead of being given to the garbage collector, and objects nobody asked for
  * during a whole sweep interval are let go.
  *

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Adversarial checks over real sockets: pipelining with odd splits, resets mid-transfer, half-close. */
@@ -299,7 +300,14 @@ class AttackTest
                     .append(r.text().length() > 40 ? r.text().substring(0, 40) : r.text()).append("]\n");
             }
         }
-        Files.writeString(Path.of("/tmp/att/files.txt"), report);
+        System.out.println(report);
+        assertFalse(report.indexOf(": 500") >= 0, "no odd range or path is a server error:\n" + report);
+        for (final String expected : new String[] {"RANGE bytes=15-: 206 bytes 15-15/16 [f]", "RANGE bytes=16-: 416 bytes */16 []",
+            "RANGE bytes=-17: 206 bytes 0-15/16", "PATH /files/d/../f.txt: 400", "PATH /files/%2e%2e%2ff.txt: 400",
+            "PATH /files/f.txt%00: 400", "PATH /files/%66.txt: 200"})
+        {
+            assertTrue(report.indexOf(expected) >= 0, expected + " in\n" + report);
+        }
     }
 
     @Test

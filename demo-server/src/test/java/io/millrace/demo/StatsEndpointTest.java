@@ -67,13 +67,15 @@ class StatsEndpointTest
                 assertEquals(4L * perClient + "\n", http.send("GET /tally/hits HTTP/1.1\r\nHost: x\r\n\r\n").read().text(),
                     "the grid let no two increments meet");
             }
-            // The sampler takes a snapshot a second; wait for one that saw the tallies.
+            // The sampler takes a snapshot a second; wait for one that saw the tallies, and for a
+            // second snapshot: a line joins two samples (a lone one is drawn as a dot).
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (System.nanoTime() < deadline && !sawTallies(server.service))
+            while (System.nanoTime() < deadline && !(sawTallies(server.service) && server.service.statsHistory().samples().size() >= 2))
             {
                 Thread.sleep(100);
             }
             assertTrue(sawTallies(server.service), "a sample of the tally stage's requests");
+            assertTrue(server.service.statsHistory().samples().size() >= 2, "two samples to draw a line between");
 
             final RawHttp.Response response;
             try (RawHttp http = new RawHttp(server.port()))

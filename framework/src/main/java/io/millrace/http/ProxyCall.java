@@ -61,6 +61,8 @@ final class ProxyCall implements OutboundHandler, HeldResource
     private Upstream upstream;
     private OutboundConnection conn;
     private long attemptStart;
+    /** The attempt's connection is being connected: counted in the balancer's pending (max-pending). */
+    private boolean pending;
     private boolean inOnClosed;
 
     private boolean headSent;
@@ -147,6 +149,11 @@ final class ProxyCall implements OutboundHandler, HeldResource
         conn = c;
         attemptStart = System.nanoTime();
         w.balancer.onStart(u);
+        if (!c.reused())
+        {
+            pending = true; // a fresh connect: the request waits for it (a pooled one is ready at once)
+            w.balancer.pendingStarted(u);
+        }
         parser.reset(x.method());
         return true;
     }
@@ -160,11 +167,22 @@ final class ProxyCall implements OutboundHandler, HeldResource
         {
             c.abort();
         }
+        endPending();
         if (upstream != null)
         {
             w.balancer.onEnd(upstream, System.nanoTime() - attemptStart, outcome);
         }
         upstream = null;
+    }
+
+    /** The attempt's connect is over (connected, failed or abandoned): it no longer counts as pending. */
+    private void endPending()
+    {
+        if (pending)
+        {
+            pending = false;
+            w.balancer.pendingEnded(upstream);
+        }
     }
 
     /** The attempt failed before any response byte reached the client: next upstream, or the error. */
@@ -189,6 +207,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
         {
             return;
         }
+        endPending();
         final ByteBuffer fields = w.fields.clear();
         w.headers.copyRequestFields(x, clientAddress, false, fields);
         fields.flip();
@@ -493,6 +512,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
         {
             w.out.release(c, reusable);
         }
+        endPending(); // a response can only follow a connect, but keep the count exact whatever the path
         w.balancer.onEnd(upstream, System.nanoTime() - attemptStart, CallOutcome.SUCCESS);
         upstream = null;
         if (paused)
@@ -623,6 +643,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
         clientAddress = null;
         upstream = null;
         conn = null;
+        pending = false;
         tried.clear();
         attempts = 0;
         staleRetries = 0;

@@ -61,6 +61,10 @@ final class HttpConnections implements ConnectionHandler, CompletionListener<Htt
         {
             serve(x);
         }
+        else if (x.uploading && x.proxyCall != null)
+        {
+            x.proxyCall.clientReadable(); // a proxied upload in progress takes the new body bytes
+        }
     }
 
     @Override

@@ -99,6 +99,11 @@ public final class HttpExchange
     ProxyCall streamer;
     /** The proxy call carrying this request while it is parked, or null. */
     ProxyCall proxyCall;
+    /**
+     * The request entered the pipeline at its head and its body streams from the connection's input
+     * (a proxy route's upload above the request-buffering limit): the proxy call reads the rest.
+     */
+    boolean uploading;
     /** Extra field lines; position = bytes written. Made on first use, reused after. */
     ByteBuffer extraHeaders;
     /** The handler's own per-connection object ({@link #attach}). */
@@ -557,6 +562,7 @@ public final class HttpExchange
         parser.reset();
         route = null;
         headDone = false;
+        uploading = false;
         streamEnded = false;
         paramStart = 0;
         routeKeyHash = 0;

@@ -80,6 +80,12 @@ public final class HttpProxy
         return settings.outbound;
     }
 
+    /** @return the body length above which a request's body streams, -1 if every body is kept whole */
+    long streamBodiesAbove()
+    {
+        return settings.requestBufferBytes == Long.MAX_VALUE ? -1 : settings.requestBufferBytes;
+    }
+
     void claim(final Outcome done)
     {
         if (doneOutcome != null)

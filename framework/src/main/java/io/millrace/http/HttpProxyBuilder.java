@@ -21,13 +21,18 @@ import java.util.Objects;
  *   <li>{@link #retryNonIdempotent}: off (nginx {@code non_idempotent});</li>
  *   <li>{@link #outbound}: {@link OutboundOptions#defaults()};</li>
  *   <li>{@link #via}: {@code millrace};</li>
- *   <li>{@link #healthPath}: none, so active probes (if the group has them) are TCP connects.</li>
+ *   <li>{@link #healthPath}: none, so active probes (if the group has them) are TCP connects;</li>
+ *   <li>{@link #requestBuffering}: 64 KiB: bodies up to that length are read whole first (and may be
+ *       retried), longer ones and chunked ones stream.</li>
  * </ul>
  *
  * <p>Threading: one thread builds.
  */
 public final class HttpProxyBuilder
 {
+    /** The default {@link #requestBuffering} limit. */
+    public static final long DEFAULT_REQUEST_BUFFER_BYTES = 64 * 1024;
+
     final UpstreamGroup group;
     BalancePolicy policy = BalancePolicy.named(BalancePolicy.ROUND_ROBIN);
     int tries = 3;
@@ -39,6 +44,7 @@ public final class HttpProxyBuilder
     OutboundOptions outbound = OutboundOptions.defaults();
     String via = "millrace";
     String healthPath;
+    long requestBufferBytes = DEFAULT_REQUEST_BUFFER_BYTES;
 
     HttpProxyBuilder(final UpstreamGroup group)
     {
@@ -140,6 +146,32 @@ public final class HttpProxyBuilder
                 path + "'");
         }
         healthPath = path;
+        return this;
+    }
+
+    /**
+     * Which request bodies are read whole before the first attempt and which stream to the upstream as
+     * they arrive (nginx {@code proxy_request_buffering on | off}, decided per request here). A body
+     * whose Content-Length is at most {@code maxBytes} is read whole first, within the server's
+     * {@code maxBodyBytes} and body-memory budget, and kept, so a failed attempt can go to another
+     * upstream. A longer body, or a chunked one (its length is unknown), enters the proxy at its head
+     * and streams with backpressure both ways, holding a bounded amount of memory whatever its size; it
+     * can go to another upstream only until its first streamed byte was sent (a refused or timed-out
+     * connect is still retried), and after that a failed upstream gives the client a 502 (or a cut
+     * connection if the response began). The server's {@code maxBodyBytes} still bounds every body.
+     *
+     * @param maxBytes 0 to stream every body; {@link Long#MAX_VALUE} to read every body whole (nginx's
+     *                 {@code on}, without a spill to disk); default {@value #DEFAULT_REQUEST_BUFFER_BYTES}
+     * @return this builder
+     */
+    public HttpProxyBuilder requestBuffering(final long maxBytes)
+    {
+        if (maxBytes < 0)
+        {
+            throw new IllegalArgumentException("requestBuffering takes 0 (stream every body) up to Long.MAX_VALUE (buffer " +
+                "every body), got " + maxBytes);
+        }
+        requestBufferBytes = maxBytes;
         return this;
     }
 

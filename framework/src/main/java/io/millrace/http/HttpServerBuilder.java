@@ -81,8 +81,13 @@ public final class HttpServerBuilder
 
     /** A route; for static files {@code files} is set and the stage is made at build time, when the worker count is final. */
     private record RouteSpec(String methods, String pattern, StageRef<HttpExchange> stage, BodyListener listener,
-        StaticFiles files)
+        StaticFiles files, long streamBodiesAbove)
     {
+        RouteSpec(final String methods, final String pattern, final StageRef<HttpExchange> stage, final BodyListener listener,
+            final StaticFiles files)
+        {
+            this(methods, pattern, stage, listener, files, -1);
+        }
     }
 
     HttpServerBuilder()
@@ -407,6 +412,8 @@ public final class HttpServerBuilder
             (x, ctx) -> proxy.handle(x, ctx));
         proxy.claim(Outcome.next(done));
         route("GET, POST, PUT, DELETE, OPTIONS, PATCH", path, start);
+        final RouteSpec r = routes.remove(routes.size() - 1);
+        routes.add(new RouteSpec(r.methods(), r.pattern(), r.stage(), null, null, proxy.streamBodiesAbove()));
         proxies.add(proxy);
         if (outbound == null)
         {
@@ -454,7 +461,8 @@ public final class HttpServerBuilder
         for (int i = 0; i < table.length; i++)
         {
             final RouteSpec r = routes.get(i);
-            table[i] = new Route(r.pattern(), Methods.parse(r.methods()), Outcome.next(r.stage()), r.stage().name(), r.listener());
+            table[i] = new Route(r.pattern(), Methods.parse(r.methods()), Outcome.next(r.stage()), r.stage().name(), r.listener(),
+                r.streamBodiesAbove());
         }
         final HttpServerCore core = new HttpServerCore(maxHeaderBytes, maxBodyBytes, requestTimeout.toNanos(), finishHalfClosed,
             accessLog, table, bodyBudget, Outcome.next(respondStage));

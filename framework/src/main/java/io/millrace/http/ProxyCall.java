@@ -4,9 +4,6 @@ import io.millrace.balance.CallOutcome;
 import io.millrace.balance.PickFailure;
 import io.millrace.balance.Tried;
 import io.millrace.balance.Upstream;
-import io.millrace.memory.BufferAllocator;
-import io.millrace.memory.BufferChain;
-import io.millrace.memory.BufferDescriptor;
 import io.millrace.net.ConnectFailure;
 import io.millrace.net.Connection;
 import io.millrace.net.OutboundCloseCause;
@@ -18,19 +15,20 @@ import io.millrace.stage.Suspension;
 import io.millrace.worker.Fatal;
 
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
  * One proxied request, from the pick to the last byte relayed: the attempts (each a pick, a leased
- * connection, the request sent, the response parsed), the retry decisions, and the response
- * streamed to the client while the request stays parked. It resumes the request once, at the done
- * stage, with the response either already written ({@code streamed}) or set to the proxy's own
- * 502/503/504; or, if the client went away, the runtime withdraws the suspension and calls
- * {@link #releaseAbandoned}, which gives the connection back. Exactly one of the two recycles it.
+ * connection, the request sent, the response parsed) and the retry decisions. The two directions
+ * are its parts: {@link ProxyUpload} sends the request (its body whole, or streamed as it arrives),
+ * {@link ProxyRelay} streams the response to the client while the request stays parked. It resumes
+ * the request once, at the done stage, with the response either already written ({@code streamed})
+ * or set to the proxy's own 502/503/504; or, if the client went away, the runtime withdraws the
+ * suspension and calls {@link #releaseAbandoned}, which gives the connection back. Exactly one of the
+ * two recycles it.
  *
  * <p>Threading: the worker of the client connection only: the stage, the outbound callbacks (same
- * worker's loop) and the client's {@code onWritable}. A shutdown may call {@link #releaseAbandoned}
+ * worker's loop) and the client connection's callbacks. A shutdown may call {@link #releaseAbandoned}
  * from another thread: then nothing is touched (the transport closes the connections itself).
  */
 final class ProxyCall implements OutboundHandler, HeldResource
@@ -38,34 +36,31 @@ final class ProxyCall implements OutboundHandler, HeldResource
     private static final byte[] BAD_GATEWAY = bytes("bad gateway: no upstream answered\n");
     private static final byte[] UNAVAILABLE = bytes("service unavailable: every upstream is busy or down\n");
     private static final byte[] GATEWAY_TIMEOUT = bytes("gateway timeout: the upstream did not answer in time\n");
-    private static final byte[] CHUNKED_LINE = bytes("Transfer-Encoding: chunked\r\n");
-    /** Response bytes gathered per write to the client before its writability is checked again. */
-    private static final int WRITE_BATCH = 64 * 1024;
     /** Fresh-connection retries after a pooled connection failed before answering (the keep-alive race). */
     private static final int MAX_STALE_RETRIES = 2;
 
-    private final ProxyWorker w;
-    private final HttpResponseParser parser = new HttpResponseParser();
+    final ProxyWorker w;
+    final ProxyRelay relay = new ProxyRelay(this);
+    final ProxyUpload upload = new ProxyUpload(this);
     private final Tried tried = new Tried();
 
-    private HttpExchange x;
-    private Connection client;
+    HttpExchange x;
+    Connection client;
+    String clientAddress;
     private Suspension suspension;
-    private String clientAddress;
     private boolean idempotent;
     private long firstStart;
     private int attempts;
     private int staleRetries;
     private int lastError;
 
-    private Upstream upstream;
-    private OutboundConnection conn;
+    Upstream upstream;
+    OutboundConnection conn;
     private long attemptStart;
+    /** The attempt's connection is being connected: counted in the balancer's pending (max-pending). */
+    private boolean pending;
     private boolean inOnClosed;
 
-    private boolean headSent;
-    private boolean chunkedToClient;
-    private boolean paused;
     private boolean resumed;
     private boolean abandoned;
     /** Nesting of this call's own code on the stack: an abandonment inside it defers the recycle. */
@@ -89,6 +84,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
             clientAddress = ((InetSocketAddress)client.remoteAddress()).getAddress().getHostAddress();
             idempotent = isIdempotent(exchange.method());
             firstStart = System.nanoTime();
+            upload.begin(exchange);
             nextAttempt();
         }
         catch (final Throwable ex)
@@ -104,7 +100,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
         }
     }
 
-    // ------------------------------------------------------------------ attempts
+    // ------------------------------------------------------------------ attempts and retries
 
     /** Picks the next upstream and leases a connection to it; answers the last error when none is left. */
     private void nextAttempt()
@@ -147,7 +143,13 @@ final class ProxyCall implements OutboundHandler, HeldResource
         conn = c;
         attemptStart = System.nanoTime();
         w.balancer.onStart(u);
-        parser.reset(x.method());
+        if (!c.reused())
+        {
+            pending = true; // a fresh connect: the request waits for it (a pooled one is ready at once)
+            w.balancer.pendingStarted(u);
+        }
+        relay.parser.reset(x.method());
+        upload.attemptStarted();
         return true;
     }
 
@@ -160,6 +162,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
         {
             c.abort();
         }
+        endPending();
         if (upstream != null)
         {
             w.balancer.onEnd(upstream, System.nanoTime() - attemptStart, outcome);
@@ -167,12 +170,37 @@ final class ProxyCall implements OutboundHandler, HeldResource
         upstream = null;
     }
 
+    /** The attempt's connect is over (connected, failed or abandoned): it no longer counts as pending. */
+    private void endPending()
+    {
+        if (pending)
+        {
+            pending = false;
+            w.balancer.pendingEnded(upstream);
+        }
+    }
+
+    /**
+     * @return whether the request may still go to another upstream after it was sent: idempotent (or
+     *         allowed), and no streamed body byte went out unkept
+     */
+    private boolean mayResend()
+    {
+        return (idempotent || w.proxy.settings.retryNonIdempotent) && upload.replayable();
+    }
+
+    /** @return whether a retryable 5xx head may be retried rather than relayed */
+    boolean mayRetryStatus()
+    {
+        return attempts < w.proxy.settings.tries && mayResend();
+    }
+
     /** The attempt failed before any response byte reached the client: next upstream, or the error. */
-    private void attemptFailed(final int status, final boolean requestReached)
+    void attemptFailed(final int status, final boolean requestReached)
     {
         endAttempt(CallOutcome.FAILURE, true);
         lastError = status;
-        if (requestReached && !idempotent && !w.proxy.settings.retryNonIdempotent)
+        if (requestReached && !mayResend())
         {
             fail(status);
             return;
@@ -189,35 +217,8 @@ final class ProxyCall implements OutboundHandler, HeldResource
         {
             return;
         }
-        final ByteBuffer fields = w.fields.clear();
-        w.headers.copyRequestFields(x, clientAddress, false, fields);
-        fields.flip();
-        final long bodyLength = x.bodyLength();
-        final long framing = bodyLength > 0 ? bodyLength : mayHaveBody(x.method()) ? 0 : RequestEncoder.NO_BODY;
-        final String query = x.query();
-        final String target = query == null ? x.path() : x.path() + '?' + query;
-        final ByteBuffer head = w.head.clear();
-        RequestEncoder.head(head, x.method(), target, upstream.name(), HeaderBlock.EMPTY, framing, false, fields);
-        final BufferChain out = c.allocator().newChain();
-        try
-        {
-            append(out, c.allocator(), head.array(), 0, head.position());
-            final BufferChain body = x.body();
-            if (body != null)
-            {
-                // Copied, not handed over: the body must stay for a retry on another upstream.
-                for (BufferDescriptor d = body.first(); d != null; d = d.next())
-                {
-                    append(out, c.allocator(), d.readableBuffer());
-                }
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            out.release();
-            throw ex;
-        }
-        c.write(out);
+        endPending();
+        upload.sendHead(c);
     }
 
     @Override
@@ -250,7 +251,25 @@ final class ProxyCall implements OutboundHandler, HeldResource
         depth++;
         try
         {
-            relay(c);
+            relay.relay(c);
+        }
+        finally
+        {
+            leave();
+        }
+    }
+
+    @Override
+    public void onWritable(final OutboundConnection c)
+    {
+        if (c != conn)
+        {
+            return;
+        }
+        depth++;
+        try
+        {
+            upload.pump(c); // the upstream drained: take more of the client's body
         }
         finally
         {
@@ -269,22 +288,22 @@ final class ProxyCall implements OutboundHandler, HeldResource
         inOnClosed = true;
         try
         {
-            relay(c); // what came before the close
+            relay.relay(c); // what came before the close
             if (conn != c)
             {
                 return; // the response completed (or failed) within those bytes
             }
-            if (cause == OutboundCloseCause.PEER_CLOSED && parser.endOfInput() == HttpResponseParser.COMPLETE)
+            if (cause == OutboundCloseCause.PEER_CLOSED && relay.parser.endOfInput() == HttpResponseParser.COMPLETE)
             {
                 complete(c);
                 return;
             }
-            if (headSent)
+            if (relay.headSent)
             {
                 cutClient(); // part of the response went out: the client sees a cut-short body
                 return;
             }
-            if (staleReuse && staleRetries < MAX_STALE_RETRIES)
+            if (staleReuse && staleRetries < MAX_STALE_RETRIES && upload.replayable())
             {
                 // The keep-alive race: the request never reached the upstream's application.
                 staleRetries++;
@@ -306,230 +325,19 @@ final class ProxyCall implements OutboundHandler, HeldResource
         }
     }
 
-    // ------------------------------------------------------------------ relaying the response
-
-    /** Feeds what the upstream sent to the parser and the client, while the client keeps up. */
-    private void relay(final OutboundConnection c)
-    {
-        final BufferChain in = c.inbound();
-        BufferChain out = null;
-        BufferDescriptor d;
-        while (conn == c && (d = in.first()) != null)
-        {
-            if (d.length() == 0)
-            {
-                in.removeFirst().release();
-                continue;
-            }
-            if (headSent && out != null && out.readableBytes() >= WRITE_BATCH)
-            {
-                toClient(out);
-                out = null;
-                if (!client.isWritable())
-                {
-                    break;
-                }
-            }
-            final ByteBuffer v = d.readableBuffer();
-            final int base = v.position();
-            final int result = parser.feed(v);
-            final int used = v.position() - base;
-            if (result == HttpResponseParser.BODY_PART && headSent)
-            {
-                if (out == null)
-                {
-                    out = client.allocator().newChain();
-                }
-                final int part = parser.partLength();
-                if (chunkedToClient)
-                {
-                    final ByteBuffer f = w.framing.clear();
-                    ChunkedEncoder.chunkHeader(f, part);
-                    append(out, client.allocator(), f.array(), 0, f.position());
-                }
-                final int end = v.position();
-                final int limit = v.limit();
-                v.position(end - part).limit(end);
-                append(out, client.allocator(), v); // pooled chunks are direct: copied buffer to buffer
-                v.limit(limit).position(end);
-                if (chunkedToClient)
-                {
-                    final ByteBuffer f = w.framing.clear();
-                    ChunkedEncoder.chunkEnd(f);
-                    append(out, client.allocator(), f.array(), 0, f.position());
-                }
-                x.streamedBytes += part;
-            }
-            if (used == d.length())
-            {
-                in.removeFirst().release();
-            }
-            else
-            {
-                d.skip(used);
-            }
-            if (result == HttpResponseParser.FINAL_HEAD)
-            {
-                out = onHead(out);
-            }
-            // The parser reports COMPLETE on the feed after the last part (or head); with no byte
-            // left in the input that feed never comes, so completion is read from isComplete().
-            if (conn == c && headSent && (result == HttpResponseParser.COMPLETE || result != HttpResponseParser.ERROR
-                && parser.isComplete()))
-            {
-                if (out == null)
-                {
-                    out = client.allocator().newChain();
-                }
-                if (chunkedToClient)
-                {
-                    final ByteBuffer f = w.framing.clear();
-                    ChunkedEncoder.lastChunk(f);
-                    append(out, client.allocator(), f.array(), 0, f.position());
-                }
-                toClient(out);
-                out = null;
-                complete(c);
-            }
-            else if (result == HttpResponseParser.ERROR)
-            {
-                if (out != null)
-                {
-                    toClient(out);
-                    out = null;
-                }
-                if (headSent)
-                {
-                    cutClient();
-                }
-                else
-                {
-                    attemptFailed(502, true);
-                }
-            }
-            else if (result == HttpResponseParser.NEED_MORE && used == 0)
-            {
-                break; // nothing consumable yet (cannot happen with bytes left, but never spin)
-            }
-        }
-        if (out != null)
-        {
-            toClient(out);
-        }
-        if (conn == c && headSent && !client.isWritable())
-        {
-            // The client is the slow one: stop reading the upstream until it drains (clientWritable).
-            paused = true;
-            x.streamer = this;
-            c.pauseReading();
-            w.proxy.countClientPause();
-        }
-    }
-
-    /** The final head: retry it, or send the client its head. Returns the chain to gather into. */
-    private BufferChain onHead(final BufferChain out)
-    {
-        final int status = parser.status();
-        if (parser.upgraded())
-        {
-            attemptFailed(502, true); // we never forward Upgrade, so a 101 is the upstream's error
-            return out;
-        }
-        final HttpProxyBuilder s = w.proxy.settings;
-        if (status == 502 && s.retry502 || status == 503 && s.retry503 || status == 504 && s.retry504)
-        {
-            if (attempts < s.tries && (idempotent || s.retryNonIdempotent))
-            {
-                attemptFailed(status, true);
-                return out;
-            }
-        }
-        final long length = parser.contentLength();
-        chunkedToClient = false;
-        boolean close = !x.keepAlive();
-        if (length < 0 && parser.hasBody() && !x.isHead())
-        {
-            if (x.versionMinor() == 1)
-            {
-                chunkedToClient = true;
-            }
-            else
-            {
-                close = true; // an HTTP/1.0 client reads to the close
-            }
-        }
-        final ByteBuffer fields = w.fields.clear();
-        w.headers.copyResponseFields(parser, fields);
-        if (chunkedToClient)
-        {
-            fields.put(CHUNKED_LINE);
-        }
-        fields.flip();
-        if (close)
-        {
-            x.closeAfterResponse();
-        }
-        final ByteBuffer head = w.head.clear();
-        ResponseEncoder.head(head, status, HeaderBlock.EMPTY, length, close ? ResponseEncoder.CONNECTION_CLOSE
-            : x.versionMinor() == 0 ? ResponseEncoder.CONNECTION_KEEP_ALIVE : ResponseEncoder.CONNECTION_DEFAULT, fields);
-        final BufferChain chain = out != null ? out : client.allocator().newChain();
-        append(chain, client.allocator(), head.array(), 0, head.position());
-        x.status = status;
-        headSent = true;
-        return chain;
-    }
-
-    private void toClient(final BufferChain out)
-    {
-        client.write(out); // released at once if the client went away; its close abandons this call
-    }
-
-    /** The response is whole: the connection goes back to the pool if it may. */
-    private void complete(final OutboundConnection c)
-    {
-        final boolean reusable = parser.keepAlive();
-        conn = null;
-        if (!inOnClosed)
-        {
-            w.out.release(c, reusable);
-        }
-        w.balancer.onEnd(upstream, System.nanoTime() - attemptStart, CallOutcome.SUCCESS);
-        upstream = null;
-        if (paused)
-        {
-            paused = false;
-        }
-        x.streamer = null;
-        x.streamed = true;
-        resume();
-    }
-
-    /** The response broke after its head went out: the client's connection is cut so it sees a short body. */
-    private void cutClient()
-    {
-        endAttempt(CallOutcome.FAILURE, true);
-        w.proxy.countError();
-        x.streamer = null;
-        client.close(); // cancels the parked request: releaseAbandoned follows
-        x.streamed = true;
-        resume();
-    }
+    // ------------------------------------------------------------------ the client connection's events
 
     /** The client's connection drained below its cap: read the upstream again. */
     void clientWritable()
     {
-        if (!paused || conn == null)
+        if (!relay.paused || conn == null)
         {
             return;
         }
         depth++;
         try
         {
-            paused = false;
-            x.streamer = null;
-            final OutboundConnection c = conn;
-            c.resumeReading();
-            relay(c); // the bytes already waiting: no read will announce them again
+            relay.clientWritable(conn);
         }
         catch (final Throwable ex)
         {
@@ -543,13 +351,96 @@ final class ProxyCall implements OutboundHandler, HeldResource
         }
     }
 
+    /** The client's connection read more of a streamed body: pass it on if the upstream takes it. */
+    void clientReadable()
+    {
+        if (conn == null || !upload.streaming())
+        {
+            return;
+        }
+        depth++;
+        try
+        {
+            upload.pump(conn);
+        }
+        catch (final Throwable ex)
+        {
+            Fatal.rethrowIfFatal(ex);
+            x.server.errors.warn("proxy upload failed on " + x, "closing the client's connection", ex);
+            cutClient();
+        }
+        finally
+        {
+            leave();
+        }
+    }
+
+    /**
+     * The client's streamed body broke its framing or a limit (400, 413): the upstream attempt is
+     * dropped (not the upstream's fault) and the client gets the status, or a cut if a response began.
+     */
+    void clientBodyBroken(final int status)
+    {
+        endAttempt(CallOutcome.NEUTRAL, true);
+        x.closeAfterResponse(); // the rest of the stream cannot be framed
+        if (relay.headSent)
+        {
+            x.streamer = null;
+            client.close();
+            x.streamed = true;
+            resume();
+            return;
+        }
+        x.respond(status, HeaderBlock.TEXT_PLAIN, bytes(status + " the request body is malformed or too large\n"));
+        resume();
+    }
+
     // ------------------------------------------------------------------ ending
+
+    /** The response is whole: the connection goes back to the pool if it may. */
+    void complete(final OutboundConnection c)
+    {
+        // Pooled only after a whole exchange: an upstream that answered before the body was all sent
+        // still expects the rest on that connection.
+        final boolean reusable = relay.parser.keepAlive() && upload.bodySent();
+        conn = null;
+        if (!inOnClosed)
+        {
+            w.out.release(c, reusable);
+        }
+        endPending(); // a response can only follow a connect, but keep the count exact whatever the path
+        w.balancer.onEnd(upstream, System.nanoTime() - attemptStart, CallOutcome.SUCCESS);
+        upstream = null;
+        relay.paused = false;
+        if (!upload.bodySent())
+        {
+            x.closeAfterResponse(); // the rest of the client's body is never read
+        }
+        x.streamer = null;
+        x.streamed = true;
+        resume();
+    }
+
+    /** The response broke after its head went out: the client's connection is cut so it sees a short body. */
+    void cutClient()
+    {
+        endAttempt(CallOutcome.FAILURE, true);
+        w.proxy.countError();
+        x.streamer = null;
+        client.close(); // cancels the parked request: releaseAbandoned follows
+        x.streamed = true;
+        resume();
+    }
 
     private void fail(final int status)
     {
         w.proxy.countError();
         final byte[] body = status == 503 ? UNAVAILABLE : status == 504 ? GATEWAY_TIMEOUT : BAD_GATEWAY;
         x.respond(status, HeaderBlock.TEXT_PLAIN, body);
+        if (!upload.bodySent())
+        {
+            x.closeAfterResponse(); // part of a streamed body is still unread: the stream cannot be framed past it
+        }
         resume();
     }
 
@@ -623,13 +514,13 @@ final class ProxyCall implements OutboundHandler, HeldResource
         clientAddress = null;
         upstream = null;
         conn = null;
+        pending = false;
         tried.clear();
         attempts = 0;
         staleRetries = 0;
         lastError = 0;
-        headSent = false;
-        chunkedToClient = false;
-        paused = false;
+        relay.reset();
+        upload.reset();
         resumed = false;
         abandoned = false;
         inOnClosed = false;
@@ -646,43 +537,6 @@ final class ProxyCall implements OutboundHandler, HeldResource
             case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE" -> true;
             default -> false;
         };
-    }
-
-    private static boolean mayHaveBody(final String method)
-    {
-        return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
-    }
-
-    private static void append(final BufferChain chain, final BufferAllocator allocator, final byte[] src, final int index,
-        final int length)
-    {
-        int at = index;
-        final int end = index + length;
-        while (at < end)
-        {
-            BufferDescriptor last = chain.last();
-            if (last == null || last.writableBytes() == 0)
-            {
-                last = allocator.allocate();
-                chain.append(last);
-            }
-            at += last.put(src, at, end - at);
-        }
-    }
-
-    /** Copies {@code src}'s remaining bytes into the chain, consuming them. */
-    private static void append(final BufferChain chain, final BufferAllocator allocator, final ByteBuffer src)
-    {
-        while (src.hasRemaining())
-        {
-            BufferDescriptor last = chain.last();
-            if (last == null || last.writableBytes() == 0)
-            {
-                last = allocator.allocate();
-                chain.append(last);
-            }
-            last.put(src);
-        }
     }
 
     private static byte[] bytes(final String s)

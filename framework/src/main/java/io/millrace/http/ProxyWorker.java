@@ -4,20 +4,25 @@ import io.millrace.balance.Balancer;
 import io.millrace.balance.Tried;
 import io.millrace.balance.Upstream;
 import io.millrace.net.OutboundConnections;
+import io.millrace.net.OutboundPoolListener;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 
 /**
  * One worker's share of an {@link HttpProxy}: its balancer, its outbound pool, the scratch buffers
  * heads are encoded in, the resolved upstream addresses, and a free list of {@link ProxyCall}s (one
- * per request in flight on this worker, reused).
+ * per request in flight on this worker, reused). It listens to the worker's outbound pool and
+ * reports each upstream's connections to the balancer ({@code connectionOpened} ...), so that the
+ * {@code max-conns} circuit breaker counts what is really open; connections to an address that is not
+ * one of the group's are not counted.
  *
  * <p>Threading: made and used on its worker's thread only ({@link #thread}).
  */
-final class ProxyWorker
+final class ProxyWorker implements OutboundPoolListener
 {
     final HttpProxy proxy;
     final OutboundConnections out;
@@ -34,6 +39,8 @@ final class ProxyWorker
     ProxyProber prober;
     private final ArrayDeque<ProxyCall> free = new ArrayDeque<>();
     private final IdentityHashMap<Upstream, InetSocketAddress> addresses = new IdentityHashMap<>();
+    /** The reverse of {@link #addresses}: the member a pool event's address belongs to (the latest one resolved). */
+    private final HashMap<InetSocketAddress, Upstream> members = new HashMap<>();
 
     ProxyWorker(final HttpProxy proxy, final OutboundConnections out, final Balancer balancer, final String via)
     {
@@ -41,6 +48,7 @@ final class ProxyWorker
         this.out = out;
         this.balancer = balancer;
         this.headers = new ProxyHeaders(via);
+        out.addListener(this);
     }
 
     ProxyCall obtain()
@@ -82,7 +90,56 @@ final class ProxyWorker
                 addresses.clear(); // removed members are not kept forever
             }
             addresses.put(u, a);
+            members.put(a, u); // an address re-added to the group maps to its new member
         }
         return a;
+    }
+
+    // ------------------------------------------------------------------ the pool's events, to the balancer
+
+    @Override
+    public void connectionOpened(final InetSocketAddress upstream)
+    {
+        final Upstream u = members.get(upstream);
+        if (u != null)
+        {
+            balancer.connectionOpened(u);
+        }
+    }
+
+    @Override
+    public void connectionIdle(final InetSocketAddress upstream)
+    {
+        final Upstream u = members.get(upstream);
+        if (u != null)
+        {
+            balancer.connectionIdle(u);
+        }
+    }
+
+    @Override
+    public void connectionReused(final InetSocketAddress upstream)
+    {
+        final Upstream u = members.get(upstream);
+        if (u != null)
+        {
+            balancer.connectionReused(u);
+        }
+    }
+
+    @Override
+    public void connectionClosed(final InetSocketAddress upstream, final boolean wasIdle)
+    {
+        final Upstream u = members.get(upstream);
+        if (u != null)
+        {
+            balancer.connectionClosed(u, wasIdle);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "proxy worker " + balancer.worker() + " of " + proxy;
     }
 }

@@ -21,7 +21,9 @@ import java.nio.charset.StandardCharsets;
  * more, but keeps that chunk, so it is charged the chunk); later parts are copied into chunks of the
  * body's own, so a body of n bytes holds at most n bytes plus two chunks however small the reads
  * that brought it. A streamed route's parts go to its {@link BodyListener}, charged their bytes
- * while it runs, and are released at once.
+ * while it runs, and are released at once. A proxy route's upload above its request-buffering limit
+ * enters the pipeline at its head ({@link HttpExchange#uploading}), with at most the part that came
+ * with the head kept; the proxy reads the rest from the connection's input as the upstream takes it.
  */
 final class RequestReader
 {
@@ -92,6 +94,10 @@ final class RequestReader
             {
                 return finished(x, READY);
             }
+            if (x.uploading && result != HttpRequestParser.ERROR)
+            {
+                return finished(x, READY); // in at the head: the proxy streams the rest of the body
+            }
             if (result == HttpRequestParser.ERROR)
             {
                 x.abortStream(); // a streamed body broken mid-way (a bad chunk, over the limit)
@@ -154,6 +160,9 @@ final class RequestReader
             hash = 31 * hash + path[i];
         }
         x.routeKeyHash = hash;
+        // A proxy route streams a body it would not buffer: of unknown length, or longer than its limit.
+        x.uploading = route.streamBodiesAbove >= 0 && p.hasBody()
+            && (p.chunked() || p.contentLength() > route.streamBodiesAbove);
         if (p.expectsContinue() && p.hasBody() && p.versionMinor() == 1 && p.bodyReceived() == 0)
         {
             sendContinue(x);

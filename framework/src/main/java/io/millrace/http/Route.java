@@ -18,9 +18,21 @@ final class Route
     final String stageName;
     /** Null, or a listener that takes the body as it arrives instead of the server keeping it. */
     final BodyListener bodyListener;
+    /**
+     * A proxy route's request-buffering limit: a body of unknown length or longer than this enters the
+     * pipeline at its head and streams ({@link HttpExchange#uploading}); -1 to keep every body whole.
+     */
+    final long streamBodiesAbove;
 
     Route(final String pattern, final int methods, final Outcome stage, final String stageName, final BodyListener bodyListener)
     {
+        this(pattern, methods, stage, stageName, bodyListener, -1);
+    }
+
+    Route(final String pattern, final int methods, final Outcome stage, final String stageName, final BodyListener bodyListener,
+        final long streamBodiesAbove)
+    {
+        this.streamBodiesAbove = streamBodiesAbove;
         this.prefix = pattern.endsWith("*");
         this.pattern = (prefix ? pattern.substring(0, pattern.length() - 1) : pattern).getBytes(StandardCharsets.US_ASCII);
         this.methods = methods;

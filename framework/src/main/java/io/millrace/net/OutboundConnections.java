@@ -2,10 +2,12 @@ package io.millrace.net;
 
 import io.millrace.memory.BufferAllocator;
 import io.millrace.stage.WorkerTimers;
+import io.millrace.worker.Fatal;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -40,6 +42,12 @@ import java.util.Objects;
  */
 public final class OutboundConnections
 {
+    /** Events for {@link #tell}, one per {@link OutboundPoolListener} method. */
+    static final int OPENED = 0;
+    static final int IDLE = 1;
+    static final int REUSED = 2;
+    static final int CLOSED = 3;
+
     private final WorkerTransport transport;
     private final OutboundOptions options;
     private final OutboundCounters counters = new OutboundCounters();
@@ -47,6 +55,8 @@ public final class OutboundConnections
     private final OutboundLifecycle lifecycle;
     private final OutboundIo io;
     private final OutboundCallbacks callbacks;
+    /** Rarely more than one (one per proxy routed on the server); written on the worker thread only. */
+    private OutboundPoolListener[] listeners = new OutboundPoolListener[0];
 
     OutboundConnections(final WorkerTransport transport, final OutboundOptions options, final WorkerTimers timers,
         final Selector selector)
@@ -110,6 +120,7 @@ public final class OutboundConnections
             pool.unlink(c);
             counters.add(OutboundCounters.IDLE, -1);
             counters.add(OutboundCounters.POOL_HITS, 1);
+            tell(REUSED, pool.address, false);
             c.state = OutboundConnection.ACTIVE;
             c.startLease(handler, true);
             lifecycle.armReadTimeout(c, options.readTimeoutNanos());
@@ -193,6 +204,7 @@ public final class OutboundConnections
         connection.writable = true;
         pool.pushNewest(connection);
         counters.add(OutboundCounters.IDLE, 1);
+        tell(IDLE, pool.address, false);
         connection.updateInterest();
     }
 
@@ -211,6 +223,47 @@ public final class OutboundConnections
             return OutboundCloseCause.MAX_LIFETIME;
         }
         return null;
+    }
+
+    /**
+     * Adds a listener that hears this worker's connections open, go idle, get reused and close, per
+     * upstream address (a balancer's connection counts). Connections open already are not replayed:
+     * add it before the first {@code acquire}.
+     *
+     * @param listener called on this worker's thread, inside the transport's bookkeeping
+     * @throws IllegalStateException off this worker's thread
+     */
+    public void addListener(final OutboundPoolListener listener)
+    {
+        checkThread("addListener()");
+        Objects.requireNonNull(listener, "addListener(null): pass an OutboundPoolListener");
+        final OutboundPoolListener[] grown = Arrays.copyOf(listeners, listeners.length + 1);
+        grown[listeners.length] = listener;
+        listeners = grown;
+    }
+
+    /** Tells every listener, each in a guard: a listener's failure never breaks the transport's bookkeeping. */
+    void tell(final int event, final InetSocketAddress upstream, final boolean wasIdle)
+    {
+        for (final OutboundPoolListener l : listeners)
+        {
+            try
+            {
+                switch (event)
+                {
+                    case OPENED -> l.connectionOpened(upstream);
+                    case IDLE -> l.connectionIdle(upstream);
+                    case REUSED -> l.connectionReused(upstream);
+                    default -> l.connectionClosed(upstream, wasIdle);
+                }
+            }
+            catch (final Throwable ex)
+            {
+                Fatal.rethrowIfFatal(ex);
+                counters.add(OutboundCounters.HANDLER_ERRORS, 1);
+                transport.logFailure("outbound pool listener " + l + " threw", ex);
+            }
+        }
     }
 
     /**

@@ -75,6 +75,7 @@ final class OutboundLifecycle
         c.readTimeoutNanos = options.readTimeoutNanos();
         table.add(c);
         counters.add(OutboundCounters.OPEN, 1);
+        owner.tell(OutboundConnections.OPENED, pool.address, false);
         if (channel == null)
         {
             failConnect(c, ConnectFailure.ERROR, openFailure, LATER);
@@ -314,7 +315,8 @@ final class OutboundLifecycle
     /** Takes {@code c} out of every structure and closes its socket; the buffers stay for the holder. */
     private void teardown(final OutboundConnection c, final boolean abort)
     {
-        if (c.state == OutboundConnection.IDLE)
+        final boolean wasIdle = c.state == OutboundConnection.IDLE;
+        if (wasIdle)
         {
             c.pool.unlink(c);
             counters.add(OutboundCounters.IDLE, -1);
@@ -344,6 +346,7 @@ final class OutboundLifecycle
         counters.add(OutboundCounters.OPEN, -1);
         counters.add(OutboundCounters.PENDING_OUTPUT, -c.recordedPending);
         c.recordedPending = 0;
+        owner.tell(OutboundConnections.CLOSED, c.pool.address, wasIdle);
     }
 
     /** Closes pooled connections past the idle timeout or their lifetime and forgets empty pools; every 50 ms. */

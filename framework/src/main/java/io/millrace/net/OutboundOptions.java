@@ -234,7 +234,8 @@ public final class OutboundOptions
         return nanos(connectTimeout);
     }
 
-    long readTimeoutNanos()
+    /** @return the read timeout each lease starts with, in nanoseconds; 0 for none */
+    public long readTimeoutNanos()
     {
         return nanos(readTimeout);
     }

@@ -2,7 +2,10 @@ package io.millrace.net;
 
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -62,6 +65,80 @@ class OutboundPoolTest
             assertEquals(2, f.stats().connects());
             assertEquals(2, upstream.accepted.get());
             assertEquals("eof", upstream.ends.poll(10, TimeUnit.SECONDS), "the upstream saw the first connection end");
+        }
+    }
+
+    /** Every open, idle, reuse and close reaches the pool listener, with the address and whether it was idle. */
+    @Test
+    void aPoolListenerHearsConnectionsOpenIdleReusedAndClosed() throws Exception
+    {
+        try (TestUpstream upstream = new TestUpstream(TestUpstream.Mode.ECHO);
+             OutboundFixture f = new OutboundFixture(1, OutboundOptions.defaults().idleTimeout(Duration.ofMillis(150))))
+        {
+            final List<String> events = new CopyOnWriteArrayList<>();
+            f.call(0, out ->
+            {
+                out.addListener(new OutboundPoolListener()
+                {
+                    @Override
+                    public void connectionOpened(final InetSocketAddress a)
+                    {
+                        events.add("opened " + a.getPort());
+                    }
+
+                    @Override
+                    public void connectionIdle(final InetSocketAddress a)
+                    {
+                        events.add("idle");
+                    }
+
+                    @Override
+                    public void connectionReused(final InetSocketAddress a)
+                    {
+                        events.add("reused");
+                    }
+
+                    @Override
+                    public void connectionClosed(final InetSocketAddress a, final boolean wasIdle)
+                    {
+                        events.add("closed " + (wasIdle ? "idle" : "busy"));
+                    }
+                });
+                out.addListener(new OutboundPoolListener() // a listener that throws harms neither the pool nor the other
+                {
+                    @Override
+                    public void connectionOpened(final InetSocketAddress a)
+                    {
+                        throw new IllegalStateException("listener test");
+                    }
+
+                    @Override
+                    public void connectionIdle(final InetSocketAddress a)
+                    {
+                    }
+
+                    @Override
+                    public void connectionReused(final InetSocketAddress a)
+                    {
+                    }
+
+                    @Override
+                    public void connectionClosed(final InetSocketAddress a, final boolean wasIdle)
+                    {
+                    }
+                });
+                return null;
+            });
+            exchange(f, upstream, "one\n", true);
+            SyncEchoServer.awaitTrue(() -> f.stats().idle() == 1, "pooled");
+            exchange(f, upstream, "two\n", false);
+            SyncEchoServer.awaitTrue(() -> f.stats().open() == 0, "closed by its holder");
+            exchange(f, upstream, "three\n", true);
+            SyncEchoServer.awaitTrue(() -> f.stats().closes(OutboundCloseCause.IDLE_TIMEOUT) == 1, "the idle timeout closed it");
+            final int port = upstream.address().getPort();
+            assertEquals(List.of("opened " + port, "idle", "reused", "closed busy", "opened " + port, "idle",
+                "closed idle"), events);
+            assertEquals(2, f.stats().handlerErrors(), "the throwing listener was counted, once per open");
         }
     }
 

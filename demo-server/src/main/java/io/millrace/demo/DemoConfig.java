@@ -26,6 +26,7 @@ import java.time.Duration;
  * @param finishHalfClosed answer requests whose client shut down its sending side instead of cancelling them
  * @param accessLog        log one line per response
  * @param log              the data directory and the durable logs' settings
+ * @param proxy            the reverse proxy's upstreams and settings ({@link ProxySettings#none()} when not a proxy)
  */
 public record DemoConfig(
     InetSocketAddress address,
@@ -43,7 +44,8 @@ public record DemoConfig(
     boolean allowDotfiles,
     boolean finishHalfClosed,
     boolean accessLog,
-    LogSettings log)
+    LogSettings log,
+    ProxySettings proxy)
 {
     /** The flags, for {@code --help}. */
     public static final String USAGE = """
@@ -78,13 +80,27 @@ public record DemoConfig(
           --log-force MODE       where the group commit's fdatasync runs: worker or sync-thread (default sync-thread)
           --kv-compact-bytes N   snapshot the /kv store and drop its old log segments once the log has grown
                                  by N bytes and by the store's size since the last time (default 67108864)
+
+        """ + ProxyFlags.USAGE + """
           --help                 this text
 
         Endpoints: GET /hello, GET /files/<path>, GET|PUT|DELETE /kv/<key>, GET /slow?ms=N,
         POST /log/<topic>, GET /log/<topic>/<offset>, GET /log/<topic>?from=N&max-bytes=M,
         GET|POST /tally/<name>, GET /metrics (Prometheus text 0.0.4), GET /stats (HTML, charts,
-        refreshes itself). SIGTERM drains and exits 0.
+        refreshes itself). SIGTERM drains and exits 0; SIGHUP re-reads --upstream-file.
         """;
+
+    /**
+     * Settings without a reverse proxy (the demo serves its own endpoints); see the record's components.
+     */
+    public DemoConfig(final InetSocketAddress address, final int workers, final Path root, final Duration idleTimeout,
+                      final Duration requestTimeout, final int maxConnections, final int maxHeaderBytes, final int maxBodyBytes,
+                      final int maxInFlight, final int maxBufferMiB, final int bodyMemoryMiB, final int kvMaxMiB,
+                      final boolean allowDotfiles, final boolean finishHalfClosed, final boolean accessLog, final LogSettings log)
+    {
+        this(address, workers, root, idleTimeout, requestTimeout, maxConnections, maxHeaderBytes, maxBodyBytes, maxInFlight,
+            maxBufferMiB, bodyMemoryMiB, kvMaxMiB, allowDotfiles, finishHalfClosed, accessLog, log, ProxySettings.none());
+    }
 
     /**
      * @param args command-line flags
@@ -118,6 +134,7 @@ public record DemoConfig(
         int maxRecordBytes = logDefaults.maxRecordBytes();
         ForceMode forceMode = logDefaults.forceMode();
         long kvCompactBytes = logDefaults.kvCompactBytes();
+        final ProxyFlags proxy = new ProxyFlags();
         for (int i = 0; i < args.length; i++)
         {
             final String flag = args[i];
@@ -147,16 +164,24 @@ public record DemoConfig(
                 case "--log-max-record-bytes" -> maxRecordBytes = number(args, ++i, flag, 0, 64 << 20);
                 case "--log-force" -> forceMode = forceMode(value(args, ++i, flag));
                 case "--kv-compact-bytes" -> kvCompactBytes = longNumber(args, ++i, flag, 1, Long.MAX_VALUE);
-                default -> throw new IllegalArgumentException("unknown flag '" + flag + "'; try --help");
+                default ->
+                {
+                    final int values = proxy.accept(args, i);
+                    if (values < 0)
+                    {
+                        throw new IllegalArgumentException("unknown flag '" + flag + "'; try --help");
+                    }
+                    i += values;
+                }
             }
         }
         return new DemoConfig(new InetSocketAddress(host, port), workers, root, Duration.ofMillis(idleMs),
             Duration.ofMillis(requestMs), maxConnections, maxHeader, maxBody, maxInFlight, maxBufferMiB, bodyMemoryMiB, kvMaxMiB, allowDotfiles, finishHalfClosed,
             accessLog, new LogSettings(dataDir, maxTopics, segmentBytes, retentionBytes, retentionMs, maxRecordBytes, forceMode,
-            kvCompactBytes));
+            kvCompactBytes), proxy.settings());
     }
 
-    private static String value(final String[] args, final int i, final String flag)
+    static String value(final String[] args, final int i, final String flag)
     {
         if (i >= args.length)
         {
@@ -175,7 +200,7 @@ public record DemoConfig(
         };
     }
 
-    private static long longNumber(final String[] args, final int i, final String flag, final long min, final long max)
+    static long longNumber(final String[] args, final int i, final String flag, final long min, final long max)
     {
         final String text = value(args, i, flag);
         final long n;
@@ -194,7 +219,7 @@ public record DemoConfig(
         return n;
     }
 
-    private static int number(final String[] args, final int i, final String flag, final int min, final int max)
+    static int number(final String[] args, final int i, final String flag, final int min, final int max)
     {
         final String text = value(args, i, flag);
         final int n;

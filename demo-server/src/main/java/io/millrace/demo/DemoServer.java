@@ -91,10 +91,21 @@ public final class DemoServer
         final CountDownLatch stop = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
         onTerminate(stop);
-        System.out.println("Millrace demo server listening on http://" + service.address().getHostString() + ":" +
-            service.address().getPort() + "/ (" + config.workers() + " workers, files from " +
-            config.root().toAbsolutePath().normalize() + ", data in " + config.log().dataDir().toAbsolutePath().normalize() +
-            "); try /hello, /stats, /metrics");
+        if (config.proxy().enabled())
+        {
+            onHangup(service);
+            System.out.println("Millrace demo server listening on http://" + service.address().getHostString() + ":" +
+                service.address().getPort() + "/ (" + config.workers() + " workers, a reverse proxy to " +
+                service.upstreamNames() + " by " + config.proxy().balance() + "); /stats and /metrics are its own" +
+                (config.proxy().upstreamFile() == null ? "" : "; SIGHUP re-reads " + config.proxy().upstreamFile()));
+        }
+        else
+        {
+            System.out.println("Millrace demo server listening on http://" + service.address().getHostString() + ":" +
+                service.address().getPort() + "/ (" + config.workers() + " workers, files from " +
+                config.root().toAbsolutePath().normalize() + ", data in " + config.log().dataDir().toAbsolutePath().normalize() +
+                "); try /hello, /stats, /metrics");
+        }
         // A shutdown hook covers signals other than TERM and INT (and System.exit elsewhere).
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
@@ -166,6 +177,24 @@ public final class DemoServer
         catch (final Throwable ignored)
         {
             // stderr is gone: nothing else can carry the message
+        }
+    }
+
+    /**
+     * SIGHUP re-reads the upstream file ({@link HttpService#reloadUpstreams()}, which logs what changed
+     * or why the file was not applied), as nginx re-reads its configuration on HUP. The handler runs
+     * on the JVM's signal-dispatch thread; a reload there only swaps the group's snapshot. Only in
+     * proxy mode: otherwise HUP keeps its default (the process ends), as before.
+     */
+    private static void onHangup(final HttpService service)
+    {
+        try
+        {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> service.reloadUpstreams());
+        }
+        catch (final IllegalArgumentException | UnsupportedOperationException | LinkageError ex)
+        {
+            LOG.warn("cannot handle SIGHUP here: the upstream file is read at start only");
         }
     }
 

@@ -34,10 +34,13 @@ final class Endpoints
     private final GroupCommit commit;
     private final LogDirectory directory;
     private final Supplier<StatsPage> statsPage;
+    /** The reverse proxy, or null; a proxy has no logs ({@code commit} and {@code directory} are null). */
+    private final ProxyMode proxy;
 
     Endpoints(final Supplier<HttpServer> server, final GroupCommit commit, final LogDirectory directory,
-              final Supplier<StatsPage> statsPage)
+              final Supplier<StatsPage> statsPage, final ProxyMode proxy)
     {
+        this.proxy = proxy;
         this.server = server;
         this.commit = commit;
         this.directory = directory;
@@ -84,7 +87,14 @@ final class Endpoints
         PrometheusText.render(snapshot, Map.of(), out); // each worker's pools come with its metrics
         TransportText.render(s.transportStats(), out);
         HttpText.render(s.stats(), out);
-        LogText.render(commit.stats(), directory.topicCount(), out);
+        if (commit != null)
+        {
+            LogText.render(commit.stats(), directory.topicCount(), out);
+        }
+        if (proxy != null)
+        {
+            UpstreamText.render(proxy.group().stats(), proxy.proxy(), s.outboundStats(), out);
+        }
         JvmText.render(s.pipeline().name(), out); // allocation by the pipeline's threads and the JVM
         return x.respond(200, PROMETHEUS, out.toString().getBytes(StandardCharsets.UTF_8));
     }

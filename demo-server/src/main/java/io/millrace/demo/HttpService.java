@@ -13,6 +13,8 @@ import io.millrace.demo.stats.StagesSection;
 import io.millrace.demo.stats.StatsHistory;
 import io.millrace.demo.stats.StatsPage;
 import io.millrace.demo.stats.StatsSampler;
+import io.millrace.demo.stats.StatsSection;
+import io.millrace.demo.stats.UpstreamsSection;
 import io.millrace.demo.stats.WorkersSection;
 import io.millrace.http.HttpExchange;
 import io.millrace.http.HttpServer;
@@ -37,6 +39,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -55,6 +58,10 @@ import java.util.List;
  * (which cross to the owner of the store's or the topic's log and back, and wait there for the
  * disk when they write), {@code /slow}, and a {@code /tally} that waits for its cell. The data
  * directory ({@code --data-dir}) is locked for as long as the service runs.
+ *
+ * <p>With {@code --upstream} ({@link ProxySettings#enabled()}) it is a reverse proxy instead: only
+ * {@code /metrics} and {@code /stats} are its own, every other request goes to the upstream group
+ * ({@link ProxyMode}), no data directory is opened, and the stats page gets the upstream table.
  *
  * <p>The {@code /stats} page is a {@link StatsPage} whose charts come from a {@link StatsHistory}
  * (five minutes, one sample a second, taken by a {@link StatsSampler} thread). Lock grids are
@@ -80,39 +87,69 @@ public final class HttpService implements AutoCloseable
     private final StatsPage[] page = new StatsPage[1];
     private final StatsPage statsPage;
     private final StatsSampler sampler;
+    /** The reverse proxy's group and settings; null unless the demo proxies (--upstream). */
+    private final ProxyMode proxyMode;
 
     private HttpService(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal) throws IOException
     {
         this.config = config;
-        final LogSettings ls = config.log();
-        final LogOptions base = LogOptions.defaults().withSegmentBytes(ls.segmentBytes())
-            .withMaxIndexBytes(Math.max(4096, (ls.segmentBytes() / INDEX_INTERVAL + 2) * 8));
-        // Throws DirectoryLockedException before anything else is started: a second server stops here.
-        this.directory = LogDirectory.open(ls.dataDir(), new LogDirectoryOptions(ls.maxTopics(),
-            base.withMaxRecordBytes(ls.maxRecordBytes()).withRetentionBytes(ls.retentionBytes())
-                .withRetentionMillis(ls.retentionMs()), 1000));
-        GroupCommit made = null;
-        try
+        if (config.proxy().enabled())
         {
-            // No worker can have more appends pending than the pipeline has requests in flight: size the
-            // committers' pools to that instead of the defaults (20,480 entries per worker).
-            final int inFlight = config.maxInFlight() > 0 ? config.maxInFlight() : PipelineBuilder.DEFAULT_RING_SIZE / 2;
-            made = new GroupCommit(GroupCommitOptions.defaults(config.workers()).withForceMode(ls.forceMode())
-                .withMaxAppendsPerTurn(Math.min(4096, inFlight)).withMaxAwaitingSync(inFlight));
-            // The kv log takes any body the server accepts, with its key and header; it has no retention.
-            this.kv = DurableKv.open(directory, base.withMaxRecordBytes(config.maxBodyBytes() + KvStore.HEADER_BYTES
-                + KvStore.MAX_KEY_BYTES), (long)config.kvMaxMiB() << 20, ls.kvCompactBytes(), made);
-            this.commit = made;
-            this.server = build(config, leaks, onFatal);
+            // A proxy serves only /metrics and /stats itself: no data directory is opened or locked,
+            // so proxies and their backends need no --data-dir of their own.
+            this.directory = null;
+            this.commit = null;
+            this.kv = null;
+            this.proxyMode = ProxyMode.create(config.proxy(), config.workers());
+            try
+            {
+                this.server = buildProxy(config, leaks, onFatal);
+            }
+            catch (final RuntimeException e)
+            {
+                proxyMode.close();
+                throw e;
+            }
         }
-        catch (final IOException | RuntimeException e)
+        else
         {
-            closeLogs(made, e);
-            throw e;
+            this.proxyMode = null;
+            final LogSettings ls = config.log();
+            final LogOptions base = LogOptions.defaults().withSegmentBytes(ls.segmentBytes())
+                .withMaxIndexBytes(Math.max(4096, (ls.segmentBytes() / INDEX_INTERVAL + 2) * 8));
+            // Throws DirectoryLockedException before anything else is started: a second server stops here.
+            this.directory = LogDirectory.open(ls.dataDir(), new LogDirectoryOptions(ls.maxTopics(),
+                base.withMaxRecordBytes(ls.maxRecordBytes()).withRetentionBytes(ls.retentionBytes())
+                    .withRetentionMillis(ls.retentionMs()), 1000));
+            GroupCommit made = null;
+            try
+            {
+                // No worker can have more appends pending than the pipeline has requests in flight: size the
+                // committers' pools to that instead of the defaults (20,480 entries per worker).
+                final int inFlight = config.maxInFlight() > 0 ? config.maxInFlight() : PipelineBuilder.DEFAULT_RING_SIZE / 2;
+                made = new GroupCommit(GroupCommitOptions.defaults(config.workers()).withForceMode(ls.forceMode())
+                    .withMaxAppendsPerTurn(Math.min(4096, inFlight)).withMaxAwaitingSync(inFlight));
+                // The kv log takes any body the server accepts, with its key and header; it has no retention.
+                this.kv = DurableKv.open(directory, base.withMaxRecordBytes(config.maxBodyBytes() + KvStore.HEADER_BYTES
+                    + KvStore.MAX_KEY_BYTES), (long)config.kvMaxMiB() << 20, ls.kvCompactBytes(), made);
+                this.commit = made;
+                this.server = build(config, leaks, onFatal);
+            }
+            catch (final IOException | RuntimeException e)
+            {
+                closeLogs(made, e);
+                throw e;
+            }
         }
-        this.statsPage = new StatsPage(server::metrics, history, List.of(new OverviewSection(), new ChartsSection(),
+        final List<StatsSection> sections = new ArrayList<>(List.of(new OverviewSection(), new ChartsSection(),
             new StagesSection(), new WorkersSection(), new PoolsSection(), grids,
             new ConnectionsSection(server::transportStats, server::stats)));
+        if (proxyMode != null)
+        {
+            // After the overview and the charts, where a person looking at a proxy looks first.
+            sections.add(2, new UpstreamsSection(proxyMode.group()::stats, proxyMode.proxy()));
+        }
+        this.statsPage = new StatsPage(server::metrics, history, sections);
         // Render once here, so that the first /stats does not load the page's classes on a worker
         // (a quarter of a second, during which that worker's connections would wait).
         statsPage.render();
@@ -120,7 +157,8 @@ public final class HttpService implements AutoCloseable
         this.sampler = StatsSampler.start(history, server::metrics, SAMPLE_PERIOD, onFatal);
     }
 
-    private HttpServer build(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
+    /** The common settings of both modes. */
+    private static HttpServerBuilder base(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
     {
         final HttpServerBuilder b = HttpServer.builder()
             .bind(config.address())
@@ -143,9 +181,33 @@ public final class HttpService implements AutoCloseable
         {
             b.bodyMemory((long)config.bodyMemoryMiB() << 20);
         }
+        return b;
+    }
+
+    /**
+     * The proxy: {@code /metrics} and {@code /stats} inline on the connection's worker, as in the
+     * other mode; every other request (any method but CONNECT and TRACE) goes to the upstream group.
+     * Routes declared before {@code proxy("/*")} win.
+     */
+    private HttpServer buildProxy(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
+    {
+        final HttpServerBuilder b = base(config, leaks, onFatal);
+        final HttpServer[] self = new HttpServer[1];
+        final Endpoints endpoints = new Endpoints(() -> self[0], null, null, () -> page[0], proxyMode);
+        b.route("GET", "/metrics", b.stage("metrics", endpoints::metrics))
+            .route("GET", "/stats", b.stage("stats", endpoints::stats))
+            .proxy("/*", proxyMode.proxy());
+        final HttpServer started = b.start();
+        self[0] = started;
+        return started;
+    }
+
+    private HttpServer build(final DemoConfig config, final LeakDetector leaks, final FatalErrorHandler onFatal)
+    {
+        final HttpServerBuilder b = base(config, leaks, onFatal);
         final int partitions = Math.max(PipelineBuilder.DEFAULT_PARTITIONS, Integer.highestOneBit(config.workers() * 2 - 1) * 2);
         final HttpServer[] self = new HttpServer[1];
-        final Endpoints endpoints = new Endpoints(() -> self[0], commit, directory, () -> page[0]);
+        final Endpoints endpoints = new Endpoints(() -> self[0], commit, directory, () -> page[0], null);
         final Tallies[] tallies = new Tallies[1];
         final LogEndpoints logs = new LogEndpoints(directory, commit, config.log().maxRecordBytes(), partitions, config.workers());
         final StageRef<HttpExchange> hello = b.stage("hello", endpoints::hello);
@@ -269,8 +331,8 @@ public final class HttpService implements AutoCloseable
     }
 
     /**
-     * The {@code /stats} page, to add sections to (the hook for components started later, such as a
-     * reverse proxy's upstream table).
+     * The {@code /stats} page, to add sections to (the hook for components started later; the
+     * reverse proxy's upstream table is there from the start in proxy mode).
      *
      * @return the page
      */
@@ -294,6 +356,10 @@ public final class HttpService implements AutoCloseable
     {
         sampler.close();
         final ShutdownReport report = server.shutdown(deadline);
+        if (proxyMode != null)
+        {
+            proxyMode.close();
+        }
         closeLogs(commit, null);
         return report;
     }
@@ -319,6 +385,10 @@ public final class HttpService implements AutoCloseable
         {
             Thread.currentThread().interrupt();
         }
+        if (directory == null)
+        {
+            return; // a proxy opens no data directory
+        }
         try
         {
             directory.close();
@@ -331,6 +401,33 @@ public final class HttpService implements AutoCloseable
             }
             LOG.warn("closing the data directory {} failed; its logs are recovered at the next start", directory.path(), e);
         }
+    }
+
+    /**
+     * Re-reads {@code --upstream-file} and applies it to the upstream group: new upstreams join,
+     * missing ones drain, changed ones take their new settings. Logs what changed, or, for a file
+     * that cannot be read or parsed, why nothing changed. {@code DemoServer} calls it on SIGHUP.
+     * Nothing happens unless the demo proxies with an upstream file.
+     */
+    public void reloadUpstreams()
+    {
+        if (proxyMode != null)
+        {
+            proxyMode.reloadLogged();
+        }
+    }
+
+    /** @return the upstreams' names, for the start-up line; empty unless the demo proxies */
+    String upstreamNames()
+    {
+        return proxyMode == null ? "" : proxyMode.group().upstreams().stream().map(u -> u.name())
+            .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+    }
+
+    /** @return the reverse proxy's group and settings, or null unless the demo proxies */
+    ProxyMode proxyMode()
+    {
+        return proxyMode;
     }
 
     /** @return the data directory (tests) */

@@ -193,7 +193,8 @@ final class ProxyFlags
         if (!enabled && !seen.isEmpty())
         {
             throw new IllegalArgumentException(String.join(", ", seen) + (seen.size() == 1 ? " is" : " are") +
-                " for the reverse proxy: add --upstream HOST:PORT (or --upstream-file PATH), or drop it");
+                " for the reverse proxy: add --upstream HOST:PORT (or --upstream-file PATH), or drop " +
+                (seen.size() == 1 ? "it" : "them"));
         }
         long interval = probeIntervalMs;
         if (interval == 0 && healthPath != null)

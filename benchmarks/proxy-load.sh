@@ -107,7 +107,7 @@ wrk_run() { # $1 = port, $2 = seconds; prints "req/s p50_ms p99_ms errors"
 }
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores  JDK $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)  $(nginx -v 2>&1)  $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
-echo "== backends: 2 demo servers, --workers 1 each; Millrace proxy: --workers 1 ${millrace_flags[*]}; nginx: worker_processes 1, keepalive 32"
+echo "== backends: 2 demo servers, --workers 1 each; Millrace proxy: ${millrace_flags[*]}; nginx: worker_processes 1, keepalive 32"
 echo "== wrk -t1 -c$CONNS --latency http://127.0.0.1:PORT/hello: warm-up ${WARMUP} s each, then $ROUNDS rounds of ${DURATION} s, alternating"
 wrk_run "$b1" 3 >/dev/null; wrk_run "$b2" 3 >/dev/null
 wrk_run "$mport" "$WARMUP" >/dev/null

@@ -11,8 +11,8 @@
 #   3. re-admission: the link comes back; the time until the host gets client requests again
 #      (nginx: after fail_timeout, passively; Millrace and HAProxy: after `rise` good probes).
 #
-#   benchmarks/fleet.sh --quick            about 2 minutes: 3 hosts, short phases
-#   benchmarks/fleet.sh                    about 4 minutes: longer phases
+#   benchmarks/fleet.sh --quick            about 80 s: 3 hosts, short phases
+#   benchmarks/fleet.sh                    about 3 minutes: longer phases
 #   benchmarks/fleet.sh --hosts 5 --fronts millrace,nginx
 #   benchmarks/fleet.sh --print-configs    print the three fronts' configurations and exit
 #   benchmarks/fleet.sh --cleanup          remove what an interrupted run left (it should leave nothing)
@@ -221,7 +221,8 @@ work=$(mktemp -d /tmp/mrfleet.XXXXXX)
 trap remove_fleet EXIT
 trap 'echo "fleet: interrupted"; exit 130' INT
 trap 'echo "fleet: stopped (time limit of ${limit_s} s or SIGTERM)"; exit 143' TERM
-( sleep "$limit_s"; kill -TERM $$ ) 2>/dev/null &
+# The watchdog's sleep goes with it when the run ends first.
+( trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM; sleep "$limit_s" & sleeper=$!; wait "$sleeper"; kill -TERM $$ ) 2>/dev/null &
 watchdog=$!
 
 started=$(date +%s.%N)
@@ -259,7 +260,7 @@ say "$hosts hosts up: $(for i in $(seq 1 "$hosts"); do printf '%s ' "h$i=$net.1$
 
 hello_count() { # $1 = host number; the host's /hello requests so far, asked from inside its
   # namespace, so that it answers while its link is down too
-  ip netns exec "mrfleet-h$1" curl -fs --max-time 2 "http://$net.1$1:$host_port/metrics" |
+  { ip netns exec "mrfleet-h$1" curl -fs --max-time 2 "http://$net.1$1:$host_port/metrics" || true; } |
     awk '/^millrace_stage_requests_total\{stage="hello"\}/ { print $2; found = 1 } END { if (!found) print 0 }'
 }
 counts() { for i in $(seq 1 "$hosts"); do printf '%s ' "$(hello_count "$i")"; done; }
@@ -345,7 +346,7 @@ for front in "${chosen[@]}"; do
   say "cut: ip link set mrfh$cut down (h$cut, $net.1$cut, unreachable: packets to it are dropped)"
   t_cut=$(date +%s.%N); last=""
   while awk -v c="$t_cut" -v n="$(date +%s.%N)" -v d="$down_s" 'BEGIN { exit !(n - c < d) }'; do
-    s=$(front_state "$front"); [ "$s" != "$last" ] && say "  front's view of h$cut: ${s:-?}"; last=$s
+    s=$(front_state "$front" || true); [ "$s" != "$last" ] && say "  front's view of h$cut: ${s:-?}"; last=$s
     sleep 0.25
   done
   base=$(hello_count "$cut")
@@ -354,7 +355,7 @@ for front in "${chosen[@]}"; do
   say "back: ip link set mrfh$cut up (h$cut served $((base - before[cut-1])) requests of this phase, all before the cut)"
   readmit=""; last=""
   while awk -v c="$t_up" -v n="$(date +%s.%N)" -v d="$after_s" 'BEGIN { exit !(n - c < d - 0.5) }'; do
-    s=$(front_state "$front"); [ "$s" != "$last" ] && say "  front's view of h$cut: ${s:-?}"; last=$s
+    s=$(front_state "$front" || true); [ "$s" != "$last" ] && say "  front's view of h$cut: ${s:-?}"; last=$s
     # More than a few requests: the first ones to arrive can be requests sent before the cut, which
     # TCP retransmits once the link is back (at most one per front connection that was waiting on h$cut).
     if [ -z "$readmit" ] && [ "$(hello_count "$cut")" -gt $((base + 3 * conns)) ]; then

@@ -59,6 +59,10 @@ import java.util.List;
  * disk when they write), {@code /slow}, and a {@code /tally} that waits for its cell. The data
  * directory ({@code --data-dir}) is locked for as long as the service runs.
  *
+ * <p>With {@code --upstream} ({@link ProxySettings#enabled()}) it is a reverse proxy instead: only
+ * {@code /metrics} and {@code /stats} are its own, every other request goes to the upstream group
+ * ({@link ProxyMode}), no data directory is opened, and the stats page gets the upstream table.
+ *
  * <p>The {@code /stats} page is a {@link StatsPage} whose charts come from a {@link StatsHistory}
  * (five minutes, one sample a second, taken by a {@link StatsSampler} thread). Lock grids are
  * registered with {@link #registerLockGrid}; other components add sections to {@link #statsPage()}.
@@ -327,8 +331,8 @@ public final class HttpService implements AutoCloseable
     }
 
     /**
-     * The {@code /stats} page, to add sections to (the hook for components started later, such as a
-     * reverse proxy's upstream table).
+     * The {@code /stats} page, to add sections to (the hook for components started later; the
+     * reverse proxy's upstream table is there from the start in proxy mode).
      *
      * @return the page
      */

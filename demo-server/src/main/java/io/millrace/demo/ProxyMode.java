@@ -159,6 +159,11 @@ final class ProxyMode implements AutoCloseable
     /** The SIGHUP handler's body: {@link #reload()}, logged, never thrown. */
     void reloadLogged()
     {
+        if (settings.upstreamFile() == null)
+        {
+            LOG.info("SIGHUP: there is no --upstream-file to re-read; the upstreams stay as they were");
+            return;
+        }
         try
         {
             final RefreshResult r = reload();

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * Only before the first sample does the page take one itself.
  *
  * <p>Sections can be added at any time with {@link #add(StatsSection)}: that is where a component
- * started later (the reverse proxy, with its upstream table) hooks in.
+ * started later hooks in (the demo's reverse proxy passes its upstream table to the constructor).
  *
  * <p>Threading: {@link #render()} from any thread, concurrently; the section list is copy-on-write.
  */

@@ -5,8 +5,9 @@ package io.millrace.demo.stats;
  * in order, guarded: a section that throws is replaced by a line saying so, and the rest renders.
  *
  * <p>This is the page's extension point. A component with numbers to show implements it and is
- * added with {@link StatsPage#add(StatsSection)}; the reverse proxy's upstream table is meant to
- * plug in this way, as {@code LockGridSection} does for the lock grids the server registers.
+ * added with {@link StatsPage#add(StatsSection)} or passed to the page's constructor, as the
+ * reverse proxy's {@code UpstreamsSection} is, and as {@code LockGridSection} shows the lock grids
+ * the server registers.
  *
  * <p>Threading: {@link #render} runs on the thread serving {@code /stats} (a worker), possibly for
  * two requests at once on two workers; implementations must be safe for that and should only read.

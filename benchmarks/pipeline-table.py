@@ -21,7 +21,8 @@ def metric(bench, name):
         m = bench["secondaryMetrics"].get(name)
         if m is None:
             return None, None
-    return m["score"], m["scoreError"]
+    # With one iteration JMH writes the error as the string "NaN".
+    return float(m["score"]), float(m["scoreError"])
 
 
 def scaled(pair, factor):

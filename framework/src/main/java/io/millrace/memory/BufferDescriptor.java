@@ -56,21 +56,23 @@ public final class BufferDescriptor extends RefCounted
         this.home = home;
     }
 
-    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final int size, final long id)
+    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final int size, final long id,
+        final MergeQueue merges, final boolean freshChunk)
     {
         chunk = c;
-        viewSlot = c.takeViewSlot();
+        viewSlot = freshChunk ? c.takeFirstViewSlot() : c.takeViewSlot();
         view = c.view(viewSlot);
         offset = start;
         length = bytes;
         limit = end;
         capacity = size;
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
     /** A small buffer: {@code size} bytes of a shared chunk from {@code start}, with the view kept for that offset. */
-    void bindSlot(final Chunk c, final int start, final int size, final ByteBuffer slotView, final long id)
+    void bindSlot(final Chunk c, final int start, final int size, final ByteBuffer slotView, final long id,
+        final MergeQueue merges)
     {
         chunk = c;
         viewSlot = -1;          // not one of the chunk's eight shared views: nothing to give back
@@ -80,17 +82,17 @@ public final class BufferDescriptor extends RefCounted
         limit = start + size;
         capacity = size;
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
-    void bindFile(final FileChannel f, final long position, final long count, final long id)
+    void bindFile(final FileChannel f, final long position, final long count, final long id, final MergeQueue merges)
     {
         file = f;
         offset = position;
         length = count;
         limit = position + count;
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
     /**

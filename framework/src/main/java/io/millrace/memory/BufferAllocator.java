@@ -11,10 +11,12 @@ import java.util.Objects;
  *
  * <p>The allocator holds three {@link LookasidePool}s, all owned by its thread: chunks, descriptor
  * objects and chain objects. Allocating on the owner thread is a pool pop or two and a few field
- * stores: no lock, and no garbage once the pools are warm. Releasing is allowed on any thread;
- * what another thread releases finds its way back to this allocator's pools through their return
- * queues. The owner drains and sweeps them in {@link #onIdle(long)}, which the worker calls on its
- * idle turn; that call also reports leaks the {@link LeakDetector} has found.
+ * stores: no lock, and no garbage once the pools are warm. Reference counts of its buffers cost no
+ * atomic on the owner (see {@link RefCounted}). Releasing is allowed on any thread; what another
+ * thread releases last comes back through this allocator's merge queue and is given back to the
+ * pools on the owner, which drains that queue on every allocation and in {@link #onIdle(long)}. The
+ * worker calls {@code onIdle} on its idle turn; it also drains the pools' return queues, sweeps, and
+ * reports leaks the {@link LeakDetector} has found.
  *
  * <p>Two sizes of buffer: {@link #allocate()} gives a whole chunk ({@link SlabArena#chunkSize()},
  * 16 KiB by default), for reads and large bodies; {@link #allocate(int)} gives the smallest power of

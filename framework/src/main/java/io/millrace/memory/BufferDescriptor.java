@@ -19,10 +19,12 @@ import java.nio.channels.FileChannel;
  * stage) and stops using it; a second holder calls {@link #retain()} first. Appending a descriptor
  * to a {@link BufferChain} hands the caller's reference to the chain.
  *
- * <p>Threading: the reference count may be retained and released on any thread. Everything else
- * (offset, length, links, the view) belongs to one thread at a time, and passes between threads
+ * <p>Threading: the reference count may be retained and released on any thread; on the thread of
+ * the allocator that made it, it costs no atomic instruction (see {@link RefCounted}). Everything
+ * else (offset, length, links, the view) belongs to one thread at a time, and passes between threads
  * with the request that carries it. After the last release the descriptor goes back to the pool of
- * the allocator that made it.
+ * the allocator that made it, on that allocator's thread: a last release elsewhere hands it over
+ * through the allocator's merge queue, drained on its next allocation or idle turn.
  */
 public final class BufferDescriptor extends RefCounted
 {

@@ -67,6 +67,17 @@ public final class BiasedRefCountStress
             chunk.initRefCnt(queue);            // owned by the state's thread, count 1, until an actor takes over
         }
 
+        /**
+         * The end of every state's constructor: jcstress may build a state on an actor's thread, and
+         * then the other actor could still see itself as the owner (a stale read of a field that, in
+         * a server, never changes while the object is live). So the state leaves the chunk to nobody,
+         * and the owner actor takes it over.
+         */
+        void leaveToNobody()
+        {
+            RefOwner.disown(chunk);
+        }
+
         int deallocs()
         {
             return deallocs;
@@ -97,6 +108,7 @@ public final class BiasedRefCountStress
         public OwnerReleaseVsForeignRelease()
         {
             chunk.retainOnce();                 // local 2: the second count is the other actor's
+            leaveToNobody();
         }
 
         @Actor
@@ -132,7 +144,7 @@ public final class BiasedRefCountStress
     {
         public OwnerMergeVsForeignRelease()
         {
-            RefOwner.disown(chunk);
+            leaveToNobody();
             chunk.retainOnce();                 // on the shared path: shared 1
         }
 
@@ -170,6 +182,7 @@ public final class BiasedRefCountStress
         public RetainReleaseOnBothSides()
         {
             chunk.retainOnce();
+            leaveToNobody();
         }
 
         @Actor
@@ -212,6 +225,11 @@ public final class BiasedRefCountStress
     @State
     public static class StaleRetainVsOwnersLastRelease extends BiasedChunk
     {
+        public StaleRetainVsOwnersLastRelease()
+        {
+            leaveToNobody();
+        }
+
         @Actor
         public void owner(final IIII_Result r)
         {
@@ -254,6 +272,7 @@ public final class BiasedRefCountStress
         public ForeignLastReleaseHandsBytesToOwner()
         {
             chunk.memory.put(0, (byte)'A');
+            leaveToNobody();
         }
 
         @Actor

@@ -33,7 +33,7 @@ public class SmallBufferRecycleStress
     private final LookasidePool<Chunk> chunks = LookasidePool.<Chunk>builder("jcstress-small",
             () -> new Chunk(ByteBuffer.allocate(128), 0, 0))
         .maxIdle(2).returnQueueCapacity(2).owner(PoolOwner.NOBODY).build();
-    private final SizeClasses small = new SizeClasses(chunks, 128, Duration.ofHours(1).toNanos());
+    private final SizeClasses small = new SizeClasses(chunks, null, 128, Duration.ofHours(1).toNanos());
     private final Chunk chunk;
 
     public SmallBufferRecycleStress()

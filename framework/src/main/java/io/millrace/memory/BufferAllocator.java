@@ -11,10 +11,12 @@ import java.util.Objects;
  *
  * <p>The allocator holds three {@link LookasidePool}s, all owned by its thread: chunks, descriptor
  * objects and chain objects. Allocating on the owner thread is a pool pop or two and a few field
- * stores: no lock, and no garbage once the pools are warm. Releasing is allowed on any thread;
- * what another thread releases finds its way back to this allocator's pools through their return
- * queues. The owner drains and sweeps them in {@link #onIdle(long)}, which the worker calls on its
- * idle turn; that call also reports leaks the {@link LeakDetector} has found.
+ * stores: no lock, and no garbage once the pools are warm. Reference counts of its buffers cost no
+ * atomic on the owner (see {@link RefCounted}). Releasing is allowed on any thread; what another
+ * thread releases last comes back through this allocator's merge queue and is given back to the
+ * pools on the owner, which drains that queue on every allocation and in {@link #onIdle(long)}. The
+ * worker calls {@code onIdle} on its idle turn; it also drains the pools' return queues, sweeps, and
+ * reports leaks the {@link LeakDetector} has found.
  *
  * <p>Two sizes of buffer: {@link #allocate()} gives a whole chunk ({@link SlabArena#chunkSize()},
  * 16 KiB by default), for reads and large bodies; {@link #allocate(int)} gives the smallest power of
@@ -49,6 +51,8 @@ public final class BufferAllocator implements Sweepable
     private final LookasidePool<BufferDescriptor> descriptors;
     private final LookasidePool<BufferChain> chains;
     private final SizeClasses small;
+    /** Objects this allocator's buffers, chunks and chains that other threads are done with; see {@link RefCounted}. */
+    private final MergeQueue merges;
 
     /** Set once, then only read; see {@link LookasidePool} for why a plain read suffices. */
     private Thread owner;
@@ -81,7 +85,8 @@ public final class BufferAllocator implements Sweepable
         this.chunks = c.build();
         this.descriptors = d.build();
         this.chains = ch.build();
-        this.small = new SizeClasses(chunks, s.chunkSize, s.sweepInterval.toNanos());
+        this.merges = new MergeQueue(name);
+        this.small = new SizeClasses(chunks, merges, s.chunkSize, s.sweepInterval.toNanos());
         this.owner = owner;
     }
 
@@ -95,6 +100,7 @@ public final class BufferAllocator implements Sweepable
     public BufferDescriptor allocate()
     {
         checkOwner("allocate()");
+        merges.drain();
         return allocateChunk();
     }
 
@@ -117,6 +123,7 @@ public final class BufferAllocator implements Sweepable
     public BufferDescriptor allocate(final int minBytes)
     {
         checkOwner("allocate(int)");
+        merges.drain();
         if (minBytes > small.maxSmall)
         {
             if (minBytes > arena.chunkSize())
@@ -136,7 +143,7 @@ public final class BufferAllocator implements Sweepable
         final int offset = small.claim(sizeClass);
         final Chunk chunk = small.chunk(sizeClass);
         final BufferDescriptor d = descriptors.acquire();
-        d.bindSlot(chunk, offset, SizeClasses.slotBytes(sizeClass), chunk.slotView(offset), ++serial);
+        d.bindSlot(chunk, offset, SizeClasses.slotBytes(sizeClass), chunk.slotView(offset), ++serial, merges);
         d.leak = leaks.track(d);
         return d;
     }
@@ -145,9 +152,9 @@ public final class BufferAllocator implements Sweepable
     {
         final Chunk chunk = chunks.acquire();
         chunk.home = chunks;
-        chunk.initRefCnt();
+        chunk.initRefCnt(merges);
         final BufferDescriptor d = descriptors.acquire();
-        d.bindChunk(chunk, 0, 0, chunk.capacity(), chunk.capacity(), ++serial);
+        d.bindChunk(chunk, 0, 0, chunk.capacity(), chunk.capacity(), ++serial, merges, true);
         d.leak = leaks.track(d);
         return d;
     }
@@ -165,6 +172,7 @@ public final class BufferAllocator implements Sweepable
     public BufferDescriptor slice(final BufferDescriptor source, final long index, final long length)
     {
         checkOwner("slice()");
+        merges.drain();
         source.ensureAccessible("slice()");
         if (index < 0 || length < 0 || index + length > source.length())
         {
@@ -175,7 +183,7 @@ public final class BufferAllocator implements Sweepable
         final long start = source.offset() + index;
         if (source.isFileRegion())
         {
-            d.bindFile(source.file, start, length, ++serial);
+            d.bindFile(source.file, start, length, ++serial, merges);
             if (source.regionOwner != null || source.parent != null)
             {
                 // The owner may close the file once the source is released: hold the source until the slice is.
@@ -187,7 +195,7 @@ public final class BufferAllocator implements Sweepable
         {
             final Chunk chunk = source.chunk;
             chunk.retainOnce();
-            d.bindChunk(chunk, start, length, start + length, source.capacity(), ++serial);
+            d.bindChunk(chunk, start, length, start + length, source.capacity(), ++serial, merges, false);
         }
         d.leak = leaks.track(d);
         return d;
@@ -234,13 +242,14 @@ public final class BufferAllocator implements Sweepable
         final FileRegionOwner owner)
     {
         checkOwner("fileRegion()");
+        merges.drain();
         Objects.requireNonNull(file, "file");
         if (position < 0 || count < 0)
         {
             throw new IllegalArgumentException("a file region needs position >= 0 and count >= 0, got " + position + ", " + count);
         }
         final BufferDescriptor d = descriptors.acquire();
-        d.bindFile(file, position, count, ++serial);
+        d.bindFile(file, position, count, ++serial, merges);
         d.regionOwner = owner;
         d.leak = leaks.track(d);
         return d;
@@ -252,8 +261,9 @@ public final class BufferAllocator implements Sweepable
     public BufferChain newChain()
     {
         checkOwner("newChain()");
+        merges.drain();
         final BufferChain chain = chains.acquire();
-        chain.init(++serial);
+        chain.init(++serial, merges);
         return chain;
     }
 
@@ -289,9 +299,11 @@ public final class BufferAllocator implements Sweepable
     public int onIdle(final long nowNanos)
     {
         checkOwner("onIdle()");
+        // What other threads are done with first: its deallocations feed the pools drained below.
+        final int merged = merges.drain();
         // Small-buffer chunks first: one let go now is in the chunk pool for its sweep.
         final int letGo = small.onIdle(nowNanos);
-        return letGo + chunks.onIdle(nowNanos) + descriptors.onIdle(nowNanos) + chains.onIdle(nowNanos) + leaks.poll();
+        return merged + letGo + chunks.onIdle(nowNanos) + descriptors.onIdle(nowNanos) + chains.onIdle(nowNanos) + leaks.poll();
     }
 
     /**
@@ -311,10 +323,12 @@ public final class BufferAllocator implements Sweepable
             throw new IllegalStateException("buffer allocator '" + name + "': ownerStopped() while its owner '" + o.getName() +
                 "' is still alive; call it once the owner has terminated");
         }
-        // The shared small-buffer chunks first: a chunk whose buffers are all back goes home now and
+        // Objects other threads queued for the owner first, and from now on they settle on their releasing
+        // thread; then the shared small-buffer chunks: a chunk whose buffers are all back goes home now and
         // is let go with the pool's idle chunks.
+        final int merged = merges.ownerStopped();
         final int shared = small.ownerStopped();
-        return shared + descriptors.ownerStopped() + chains.ownerStopped() + chunks.ownerStopped();
+        return merged + shared + descriptors.ownerStopped() + chains.ownerStopped() + chunks.ownerStopped();
     }
 
     /**

@@ -45,10 +45,10 @@ public final class BufferChain extends RefCounted
         this.home = home;
     }
 
-    void init(final long id)
+    void init(final long id, final MergeQueue merges)
     {
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
     /**

@@ -19,10 +19,12 @@ import java.nio.channels.FileChannel;
  * stage) and stops using it; a second holder calls {@link #retain()} first. Appending a descriptor
  * to a {@link BufferChain} hands the caller's reference to the chain.
  *
- * <p>Threading: the reference count may be retained and released on any thread. Everything else
- * (offset, length, links, the view) belongs to one thread at a time, and passes between threads
+ * <p>Threading: the reference count may be retained and released on any thread; on the thread of
+ * the allocator that made it, it costs no atomic instruction (see {@link RefCounted}). Everything
+ * else (offset, length, links, the view) belongs to one thread at a time, and passes between threads
  * with the request that carries it. After the last release the descriptor goes back to the pool of
- * the allocator that made it.
+ * the allocator that made it, on that allocator's thread: a last release elsewhere hands it over
+ * through the allocator's merge queue, drained on its next allocation or idle turn.
  */
 public final class BufferDescriptor extends RefCounted
 {
@@ -56,21 +58,23 @@ public final class BufferDescriptor extends RefCounted
         this.home = home;
     }
 
-    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final int size, final long id)
+    void bindChunk(final Chunk c, final long start, final long bytes, final long end, final int size, final long id,
+        final MergeQueue merges, final boolean freshChunk)
     {
         chunk = c;
-        viewSlot = c.takeViewSlot();
+        viewSlot = freshChunk ? c.takeFirstViewSlot() : c.takeViewSlot();
         view = c.view(viewSlot);
         offset = start;
         length = bytes;
         limit = end;
         capacity = size;
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
     /** A small buffer: {@code size} bytes of a shared chunk from {@code start}, with the view kept for that offset. */
-    void bindSlot(final Chunk c, final int start, final int size, final ByteBuffer slotView, final long id)
+    void bindSlot(final Chunk c, final int start, final int size, final ByteBuffer slotView, final long id,
+        final MergeQueue merges)
     {
         chunk = c;
         viewSlot = -1;          // not one of the chunk's eight shared views: nothing to give back
@@ -80,17 +84,17 @@ public final class BufferDescriptor extends RefCounted
         limit = start + size;
         capacity = size;
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
-    void bindFile(final FileChannel f, final long position, final long count, final long id)
+    void bindFile(final FileChannel f, final long position, final long count, final long id, final MergeQueue merges)
     {
         file = f;
         offset = position;
         length = count;
         limit = position + count;
         serial = id;
-        initRefCnt();
+        initRefCnt(merges);
     }
 
     /**

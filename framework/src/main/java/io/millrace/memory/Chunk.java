@@ -15,7 +15,10 @@ import java.nio.ByteBuffer;
  * itself for the descriptors that use it at the same time; they are made once per chunk and
  * reused, so allocating and slicing cost no garbage in the steady state. A descriptor takes a
  * slot with a CAS on {@link #viewMask} and gives it back with an atomic and-not; those two atomics
- * also hand the slot's view from one descriptor to the next. Only a ninth simultaneous descriptor
+ * also hand the slot's view from one descriptor to the next. The common case, one descriptor on a
+ * chunk its owner has just taken from the pool and gives back before anyone else uses it, needs
+ * neither: {@link #takeFirstViewSlot()} and {@link #giveBackViewSlot(int)} see that nobody else can
+ * touch the mask and use plain stores. Only a ninth simultaneous descriptor
  * on one chunk gets a view of its own.
  *
  * <p>A chunk carved into small buffers by {@link BufferAllocator#allocate(int)} may hold hundreds of
@@ -152,8 +155,28 @@ final class Chunk extends RefCounted
     {
         if (slot >= 0)
         {
-            VIEW_MASK.getAndBitwiseAnd(this, ~(1 << slot));
+            if (heldOnlyByOwnerOnce())
+            {
+                // The caller's descriptor holds the chunk's only count, on the owner: no other descriptor
+                // exists to touch the mask, so a plain update will do (the common read buffer's case).
+                VIEW_MASK.setRelease(this, (int)VIEW_MASK.getOpaque(this) & ~(1 << slot));
+            }
+            else
+            {
+                VIEW_MASK.getAndBitwiseAnd(this, ~(1 << slot));
+            }
         }
+    }
+
+    /**
+     * The first view slot of a chunk its owner has just taken from the pool and counted
+     * ({@code initRefCnt}): every descriptor of its previous life gave its slot back before the
+     * chunk's last release, so the mask is 0, and nobody else can see the chunk yet. No CAS.
+     */
+    int takeFirstViewSlot()
+    {
+        VIEW_MASK.setRelease(this, 1);
+        return 0;
     }
 
     @Override

@@ -35,6 +35,8 @@ final class SizeClasses
     private static final int HELD = 3;
 
     private final LookasidePool<Chunk> chunks;
+    /** The allocator's merge queue, which the chunks' counts use; null for unbiased counts (tests). */
+    private final MergeQueue merges;
     private final int chunkSize;
     private final long sweepIntervalNanos;
     /** The largest request served from a size class: half a chunk (0 if chunks are too small to share). */
@@ -46,9 +48,10 @@ final class SizeClasses
     private boolean clockStarted;
     private long lastSweepNanos;
 
-    SizeClasses(final LookasidePool<Chunk> chunks, final int chunkSize, final long sweepIntervalNanos)
+    SizeClasses(final LookasidePool<Chunk> chunks, final MergeQueue merges, final int chunkSize, final long sweepIntervalNanos)
     {
         this.chunks = chunks;
+        this.merges = merges;
         this.chunkSize = chunkSize;
         this.sweepIntervalNanos = sweepIntervalNanos;
         final int classes = Math.max(0, Integer.numberOfTrailingZeros(chunkSize) - Chunk.SLOT_GRAIN_SHIFT);
@@ -107,7 +110,7 @@ final class SizeClasses
         {
             c = chunks.acquire();
             c.home = chunks;
-            c.initRefCnt();
+            c.initRefCnt(merges);
             current[sizeClass] = c;
             next[sizeClass] = 0;
             add(CHUNKS_TAKEN, 1);

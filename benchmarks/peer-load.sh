@@ -105,7 +105,7 @@ http {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$PORT backlog=8192;
-    location = /hello { default_type text/plain; return 200 "Hello, World!"; }
+    location = /hello { default_type "text/plain; charset=utf-8"; return 200 "Hello, World!\n"; }
     location /files/ { alias $root/; }
   }
 }

@@ -79,7 +79,7 @@ http {
   types { } default_type application/octet-stream;
   server {
     listen 127.0.0.1:$PORT;
-    location = /hello { default_type text/plain; return 200 "Hello, World!"; }
+    location = /hello { default_type "text/plain; charset=utf-8"; return 200 "Hello, World!\n"; }
     location /files/ { alias $work/www/; }
   }
 }

@@ -44,6 +44,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 
 /**
  * The Netty peer of {@code benchmarks/peer-load.sh}: a minimal HTTP/1.1 server written the way the
@@ -52,8 +56,9 @@ import java.util.Map;
  * {@code channelReadComplete}), plus {@code /files/<name>} for the static-file rows: the regular
  * files of one directory, opened once at start (an open-file cache that never revalidates, which
  * is kinder to Netty than nginx's) and sent as a {@link io.netty.channel.DefaultFileRegion}
- * (sendfile with either transport). Anything else is 404. Not a server to deploy: no date header
- * refresh, no path checks beyond the exact name lookup.
+ * (sendfile with either transport). Anything else is 404. The headers match the Millrace demo's
+ * and nginx's in kind (Date, Server, Content-Type, Content-Length) and the body is the demo's
+ * 14 bytes. Not a server to deploy: no path checks beyond the exact name lookup.
  *
  * <pre>
  *   java -cp benchmarks.jar io.millrace.bench.peer.NettyPlaintextServer --transport epoll|nio \
@@ -65,6 +70,13 @@ import java.util.Map;
  */
 public final class NettyPlaintextServer
 {
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
+        java.util.Locale.US);
+
+    /** The current Date header value; written by a once-a-second task, read by every event loop. */
+    private static volatile AsciiString date = new AsciiString(HTTP_DATE.format(
+        ZonedDateTime.now(ZoneOffset.UTC)));
+
     private NettyPlaintextServer()
     {
     }
@@ -116,6 +128,9 @@ public final class NettyPlaintextServer
         }
         final Map<String, FileChannel> files = openFiles(root);
         final EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, io);
+        // The Date header, formatted once a second as the TechEmpower entry does, not per response.
+        group.scheduleAtFixedRate(() -> date = new AsciiString(HTTP_DATE.format(
+            ZonedDateTime.now(ZoneOffset.UTC))), 0, 1, TimeUnit.SECONDS);
         try
         {
             final ServerBootstrap b = new ServerBootstrap()
@@ -175,9 +190,9 @@ public final class NettyPlaintextServer
     /** One per connection, like the TechEmpower entry's handler. */
     private static final class Handler extends SimpleChannelInboundHandler<HttpObject>
     {
-        private static final byte[] HELLO = "Hello, World!".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] HELLO = "Hello, World!\n".getBytes(StandardCharsets.US_ASCII);
         private static final ByteBuf HELLO_BUF = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(HELLO));
-        private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain");
+        private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain; charset=utf-8");
         private static final AsciiString OCTETS = AsciiString.cached("application/octet-stream");
         private static final AsciiString HELLO_LENGTH = AsciiString.cached(String.valueOf(HELLO.length));
         private static final AsciiString SERVER = AsciiString.cached("netty");
@@ -209,6 +224,7 @@ public final class NettyPlaintextServer
                 r.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN)
                     .set(HttpHeaderNames.SERVER, SERVER)
+                    .set(HttpHeaderNames.DATE, date)
                     .set(HttpHeaderNames.CONTENT_LENGTH, HELLO_LENGTH);
                 write(ctx, r, keepAlive);
                 return;
@@ -227,6 +243,7 @@ public final class NettyPlaintextServer
             r.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, OCTETS)
                 .set(HttpHeaderNames.SERVER, SERVER)
+                .set(HttpHeaderNames.DATE, date)
                 .set(HttpHeaderNames.CONTENT_LENGTH, size);
             ctx.write(r, ctx.voidPromise());
             ctx.write(new SharedFileRegion(file, size), ctx.voidPromise());

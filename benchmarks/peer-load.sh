@@ -7,7 +7,7 @@
 #   benchmarks/peer-load.sh            3 rounds; each cell: 3 s warm-up, then 10 s measured (~18 min)
 #   benchmarks/peer-load.sh --quick    1 round; each cell: 1 s warm-up, then 3 s measured (~2 min)
 #   options: --rounds N --warmup S --duration S --conns "64 256" --servers "millrace netty-epoll netty-nio nginx"
-#            --out FILE (raw output; default a temp file, printed at the end)
+#            --paths "/hello /files/64k.bin /files/1m.bin" --out FILE (raw output; default a temp file, printed at the end)
 #
 # Rounds interleave the servers (round 1: millrace, netty-epoll, netty-nio, nginx; round 2: the
 # same...), so slow drift of the machine lands on all of them alike. Every server is started fresh
@@ -26,6 +26,7 @@ fi
 ROUNDS=3 WARMUP=3 DURATION=10
 CONNS="64 256"
 SERVERS="millrace netty-epoll netty-nio nginx"
+PATHS="/hello /files/64k.bin /files/1m.bin"
 PORT=${PORT:-18080}
 THREADS=2
 OUT=""
@@ -37,12 +38,12 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift 2 ;;
     --conns) CONNS=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
+    --paths) PATHS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "peer-load.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-PATHS="/hello /files/64k.bin /files/1m.bin"
 
 . scripts/env.sh
 need=()

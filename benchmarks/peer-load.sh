@@ -220,6 +220,19 @@ if "millrace" in servers and peers:
             q = med.get((path, c, p))
             cols += [f"{m[0] / q[0]:.2f}x", f"{m[1] / q[1]:.2f}x"] if q else ["-", "-"]
         print(f"| {path} | {c} | " + " | ".join(cols) + " |")
+    print()
+    print("== Millrace over each peer within each round (req/s): median of the rounds' ratios (min-max)")
+    print("| path | conns | " + " | ".join(f"vs {p}" for p in peers) + " |")
+    print("| --- | ---: | " + " | ".join("---:" for _ in peers) + " |")
+    by_round = {(r[2], int(r[3]), r[1], r[0]): float(r[4]) for r in rows}
+    rounds = sorted({r[0] for r in rows}, key=int)
+    for path, c in order:
+        cols = []
+        for p in peers:
+            ratios = sorted(by_round[(path, c, "millrace", n)] / by_round[(path, c, p, n)] for n in rounds
+                            if (path, c, "millrace", n) in by_round and (path, c, p, n) in by_round)
+            cols.append(f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})" if ratios else "-")
+        print(f"| {path} | {c} | " + " | ".join(cols) + " |")
 PY
 echo
 echo "== raw wrk output: $OUT$(case "$OUT" in "$work"/*) echo " (copied to /tmp/peer-load-last-raw.txt on exit)";; esac)"

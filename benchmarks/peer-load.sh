@@ -13,15 +13,13 @@
 # same...), so slow drift of the machine lands on all of them alike. Every server is started fresh
 # for each round. Prints, per cell, the median over rounds of req/s, p50 and p99 latency, the spread
 # (min-max req/s), socket errors and non-2xx answers summed over rounds, and Millrace's req/s over
-# each peer's. Installs wrk and nginx with apt-get when missing. Traffic goes to 127.0.0.1 only.
+# each peer's (of the medians, and within each round). Installs wrk and nginx with apt-get when
+# missing. Traffic goes to 127.0.0.1 only.
 # Holds /tmp/millrace-build.lock for the whole run (build included) so nothing else competes for
 # the two cores; every wrk run has a hard timeout and the trap stops whatever server is running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-if [ -z "${PEER_LOAD_LOCKED:-}" ]; then
-  exec env PEER_LOAD_LOCKED=1 flock /tmp/millrace-build.lock "$0" "$@"
-fi
+args=("$@") # for the re-run under the lock, after parsing
 
 ROUNDS=3 WARMUP=3 DURATION=10
 CONNS="64 256"
@@ -45,6 +43,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# Take the build lock only now, so that --help and bad options do not wait for it.
+if [ -z "${PEER_LOAD_LOCKED:-}" ]; then
+  exec env PEER_LOAD_LOCKED=1 flock /tmp/millrace-build.lock "$0" "${args[@]}"
+fi
 . scripts/env.sh
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)

@@ -15,9 +15,7 @@
 # /tmp/millrace-build.lock for the whole run; loopback only; the trap stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${STATIC_SYSCALLS_LOCKED:-}" ]; then
-  exec env STATIC_SYSCALLS_LOCKED=1 flock /tmp/millrace-build.lock "$0" "$@"
-fi
+args=("$@") # for the re-run under the lock, after parsing
 
 SERVER=millrace CONNS=1 DURATION=5 SIZE=65536 REQ_PATH=/files/file.bin
 PORT=${PORT:-18081}
@@ -33,6 +31,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# Take the build lock only now, so that --help and bad options do not wait for it.
+if [ -z "${STATIC_SYSCALLS_LOCKED:-}" ]; then
+  exec env STATIC_SYSCALLS_LOCKED=1 flock /tmp/millrace-build.lock "$0" "${args[@]}"
+fi
 . scripts/env.sh
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)

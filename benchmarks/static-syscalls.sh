@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift 2 ;;
     --size) SIZE=$2; shift 2 ;;
     --path) REQ_PATH=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "static-syscalls.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -96,7 +96,12 @@ class BalanceConcurrencyTest
         }
         running.set(false);
         mutator.join(TimeUnit.SECONDS.toMillis(10));
-        assertNull(failure.get(), () -> "a thread failed: " + failure.get());
+        assertNull(failure.get(), () ->
+        {
+            final java.io.StringWriter trace = new java.io.StringWriter();
+            failure.get().printStackTrace(new java.io.PrintWriter(trace));
+            return "a thread failed: " + trace;
+        });
 
         group.reapDrained();
         long starts = 0;

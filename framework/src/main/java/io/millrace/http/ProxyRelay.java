@@ -200,6 +200,29 @@ final class ProxyRelay
         return chain;
     }
 
+    /**
+     * The upstream's close ended a close-delimited body: relayed chunked, it needs its last chunk,
+     * or the client waits for more on a connection it may keep.
+     */
+    void endAtClose()
+    {
+        if (headSent && chunkedToClient)
+        {
+            final Connection client = call.client;
+            final BufferChain out = client.allocator().newChain();
+            try
+            {
+                ProxyBuffers.appendLastChunk(out, client.allocator(), call.w.framing);
+            }
+            catch (final RuntimeException ex)
+            {
+                out.release();
+                throw ex;
+            }
+            client.write(out);
+        }
+    }
+
     /** The client's connection drained below its cap: read the upstream again and relay what waits. */
     void clientWritable(final OutboundConnection c)
     {

@@ -141,6 +141,11 @@ final class ProxyRelay
             paused = true;
             x.streamer = call;
             c.pauseReading();
+            // While paused nothing of ours is in progress: the request only waits for the client to
+            // read. Not "processing" then, so the server's idle timeout cuts a client that stopped
+            // reading (nginx's send_timeout), which abandons the call and frees the upstream
+            // connection; a client that reads keeps the connection active with every write.
+            client.setProcessing(false);
             w.proxy.countClientPause();
         }
     }
@@ -228,6 +233,7 @@ final class ProxyRelay
     {
         paused = false;
         call.x.streamer = null;
+        call.client.setProcessing(true); // in progress again (see relay)
         c.resumeReading();
         relay(c); // the bytes already waiting: no read will announce them again
     }

@@ -455,4 +455,62 @@ class HttpProxyAttackTest
         }
         stillServes(up);
     }
+
+    @Test
+    void aClientThatNeverReadsABigResponseIsCutByTheIdleTimeoutAndFreesTheUpstream() throws Exception
+    {
+        final int size = 50 << 20;
+        final byte[] block = new byte[64 * 1024];
+        final ProxyTestBackend big = later(new ProxyTestBackend((head, body, out) ->
+        {
+            if (head.startsWith("GET /hello"))
+            {
+                out.write(ProxyTestBackend.ok("hi"));
+                return true;
+            }
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            for (int sent = 0; sent < size; sent += block.length)
+            {
+                out.write(block);
+            }
+            return true;
+        }));
+        final UpstreamGroup group = UpstreamGroup.builder().workers(2).passive(0, Duration.ofSeconds(30))
+            .add(UpstreamSpec.of("127.0.0.1", big.port())).build();
+        proxy = HttpProxy.builder(group).build();
+        server = HttpServer.builder().bind(new InetSocketAddress("127.0.0.1", 0)).workers(2).leakDetector(leaks)
+            .idleTimeout(Duration.ofMillis(500)).proxy("/*", proxy).start();
+        final List<Socket> stuck = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                final Socket s = new Socket("127.0.0.1", server.address().getPort());
+                s.setReceiveBufferSize(32 * 1024);
+                stuck.add(s);
+                s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            for (int i = 0; i < 100 && proxy.clientPauses() < 4; i++)
+            {
+                Thread.sleep(20);
+            }
+            assertTrue(proxy.clientPauses() >= 4, "every response filled its client's cap");
+            // Nobody reads: nothing moves on those connections, so they are idle, not busy.
+            for (int i = 0; i < 500 && server.outboundStats().open() > server.outboundStats().idle(); i++)
+            {
+                Thread.sleep(10);
+            }
+            assertEquals(server.outboundStats().idle(), server.outboundStats().open(),
+                "a client that stopped reading does not hold its upstream connection for ever");
+            assertTrue(StreamedBodyTest.chunksInUse(server) < 20, "nor its buffers: " + StreamedBodyTest.chunksInUse(server));
+        }
+        finally
+        {
+            for (final Socket s : stuck)
+            {
+                s.close();
+            }
+        }
+        stillServes(big);
+    }
 }

@@ -513,4 +513,153 @@ class HttpProxyAttackTest
         }
         stillServes(big);
     }
+
+    @Test
+    void anUpstreamThatAcceptsAndNeverReadsAnUploadTimesOutAndLetsGo() throws Exception
+    {
+        final java.net.ServerSocket deaf = later(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+        final List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final Thread acceptor = new Thread(() ->
+        {
+            try
+            {
+                while (true)
+                {
+                    final Socket s = deaf.accept();
+                    s.setReceiveBufferSize(4096);
+                    accepted.add(s); // never read, never answered
+                }
+            }
+            catch (final IOException closed)
+            {
+                // the test is over
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        proxy = HttpProxy.builder(UpstreamGroup.builder().workers(2).passive(0, Duration.ofSeconds(30))
+            .add(UpstreamSpec.of("127.0.0.1", deaf.getLocalPort())).build())
+            .tries(1).outbound(OutboundOptions.defaults().readTimeout(Duration.ofMillis(500))).build();
+        server = HttpServer.builder().bind(new InetSocketAddress("127.0.0.1", 0)).workers(2).leakDetector(leaks)
+            .maxBodyBytes(64 << 20).proxy("/*", proxy).start();
+        final int size = 32 << 20;
+        long maxChunks = 0;
+        try (Socket s = new Socket("127.0.0.1", server.address().getPort()))
+        {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            final byte[] block = new byte[64 * 1024];
+            final Thread writer = new Thread(() ->
+            {
+                try
+                {
+                    for (int sent = 0; sent < size; sent += block.length)
+                    {
+                        s.getOutputStream().write(block);
+                    }
+                }
+                catch (final IOException cut)
+                {
+                    // the proxy gave up on this upload
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            for (int i = 0; i < 50; i++)
+            {
+                Thread.sleep(10);
+                maxChunks = Math.max(maxChunks, StreamedBodyTest.chunksInUse(server));
+            }
+            final String got = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(got.isEmpty() || got.startsWith("HTTP/1.1 504"), "a timeout, or a cut: " + got);
+        }
+        assertTrue(maxChunks < 200, "the stuck upload is bounded: " + maxChunks + " chunks");
+        for (final Socket a : accepted)
+        {
+            a.close();
+        }
+        deaf.close();
+    }
+
+    @Test
+    void aStreamedUploadOverTheBodyLimitIsStoppedAndTheUpstreamDropped() throws Exception
+    {
+        final ProxyTestBackend up = later(ProxyTestBackend.text("hi"));
+        // An upstream that reads everything and answers nothing: only the body limit ends the upload.
+        final java.net.ServerSocket sink = later(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+        final Thread drain = new Thread(() ->
+        {
+            try (Socket a = sink.accept())
+            {
+                a.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            catch (final IOException gone)
+            {
+                // reset by the proxy, or the test is over
+            }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        start(b -> b, sink.getLocalPort());
+        try (Socket s = new Socket("127.0.0.1", server.address().getPort()))
+        {
+            s.setSoTimeout(5_000);
+            // chunked: the length is not known up front, so the limit (1 MiB by default) bites mid-stream
+            s.getOutputStream().write("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            final byte[] chunk = ("10000\r\n" + "a".repeat(0x10000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            try
+            {
+                for (int i = 0; i < 64; i++)
+                {
+                    s.getOutputStream().write(chunk);
+                }
+            }
+            catch (final IOException cut)
+            {
+                // closed on us: fine, the response may still be readable
+            }
+            final String got = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(got.isEmpty() || got.startsWith("HTTP/1.1 413"), got.substring(0, Math.min(200, got.length())));
+        }
+        for (int i = 0; i < 300 && server.outboundStats().open() > 0; i++)
+        {
+            Thread.sleep(10);
+        }
+        assertEquals(0, server.outboundStats().open(), "the upstream attempt was dropped");
+        sink.close();
+    }
+
+    @Test
+    void anUpstreamThatResetsOrBreaksChunkingMidResponseCutsTheClientOnly() throws Exception
+    {
+        final ProxyTestBackend up = later(new ProxyTestBackend((head, body, out) ->
+        {
+            if (head.startsWith("GET /reset"))
+            {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + "r".repeat(100_000)).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                throw new IOException("reset below"); // ProxyTestBackend closes; a linger 0 close resets
+            }
+            if (head.startsWith("GET /badchunk"))
+            {
+                out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nmore\r\n".getBytes(StandardCharsets.US_ASCII));
+                return true; // and wait: the proxy must give up on its own
+            }
+            out.write(ProxyTestBackend.ok("hi"));
+            return true;
+        }));
+        start(b -> b, up.port());
+        for (final String path : List.of("/reset", "/badchunk"))
+        {
+            try (Socket s = new Socket("127.0.0.1", server.address().getPort()))
+            {
+                s.setSoTimeout(5_000);
+                s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                final String got = readUntil(s.getInputStream(), "\u0000never");
+                assertTrue(got.startsWith("HTTP/1.1 200") || got.startsWith("HTTP/1.1 502"), path + ": " + got.substring(0, Math.min(100, got.length())));
+                assertFalse(got.endsWith("0\r\n\r\n"), path + ": a broken response never looks whole");
+            }
+        }
+        stillServes(up);
+    }
 }

@@ -662,4 +662,58 @@ class HttpProxyAttackTest
         }
         stillServes(up);
     }
+
+    @Test
+    void runningOutOfBuffersMidRelayLeaksNoChunk() throws Exception
+    {
+        final int size = 20 << 20;
+        final byte[] block = new byte[64 * 1024];
+        final ProxyTestBackend big = later(new ProxyTestBackend((head, body, out) ->
+        {
+            if (head.startsWith("GET /hello"))
+            {
+                out.write(ProxyTestBackend.ok("hi"));
+                return true;
+            }
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            for (int sent = 0; sent < size; sent += block.length)
+            {
+                out.write(block);
+            }
+            return true;
+        }));
+        final UpstreamGroup group = UpstreamGroup.builder().workers(2).passive(0, Duration.ofSeconds(30))
+            .add(UpstreamSpec.of("127.0.0.1", big.port())).build();
+        proxy = HttpProxy.builder(group).build();
+        // 3 MiB of buffers: a few clients that do not read take them all, so allocations fail mid-relay.
+        server = HttpServer.builder().bind(new InetSocketAddress("127.0.0.1", 0)).workers(2).leakDetector(leaks)
+            .maxBufferMiB(3).proxy("/*", proxy).start();
+        final List<Socket> stuck = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                final Socket s = new Socket("127.0.0.1", server.address().getPort());
+                s.setReceiveBufferSize(32 * 1024);
+                stuck.add(s);
+                s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            Thread.sleep(1_000);
+        }
+        finally
+        {
+            for (final Socket s : stuck)
+            {
+                s.setSoLinger(true, 0);
+                s.close();
+            }
+        }
+        for (int i = 0; i < 500 && (server.outboundStats().open() > server.outboundStats().idle() || StreamedBodyTest.chunksInUse(server) > 8); i++)
+        {
+            Thread.sleep(10);
+        }
+        assertTrue(StreamedBodyTest.chunksInUse(server) <= 8, "every chunk came back once the clients left: "
+            + StreamedBodyTest.chunksInUse(server) + " in use");
+        stillServes(big);
+    }
 }

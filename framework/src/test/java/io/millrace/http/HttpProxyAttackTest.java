@@ -716,4 +716,54 @@ class HttpProxyAttackTest
             + StreamedBodyTest.chunksInUse(server) + " in use");
         stillServes(big);
     }
+
+    // ------------------------------------------------------------------ hop-by-hop tricks
+
+    @Test
+    void hopByHopTricksNeitherBreakFramingNorLeakFields() throws Exception
+    {
+        final ProxyTestBackend up = later(new ProxyTestBackend((head, body, out) ->
+        {
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + (body.length + 1) + "\r\nConnection: X-Drop\r\nX-Drop: 1\r\n\r\n=")
+                .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            return true;
+        }));
+        start(b -> b, up.port());
+        try (RawHttpClient c = new RawHttpClient(server.address().getPort()))
+        {
+            // A client that names the framing fields in Connection must not make the proxy drop its body.
+            c.send("POST /a HTTP/1.1\r\nHost: x\r\nConnection: Content-Length, Transfer-Encoding, Host\r\nContent-Length: 5\r\n\r\nhello");
+            final RawHttpClient.Response r = c.read();
+            assertEquals("=hello", r.text());
+            assertEquals(null, r.header("X-Drop"), "what the upstream's Connection names stays behind");
+            // absolute-form: the upstream gets origin-form and its own Host
+            c.send("GET http://elsewhere.example/b?q=1 HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n");
+            assertEquals(200, c.read().status());
+            // Expect on a small (buffered) body: answered here, never forwarded
+            c.send("PUT /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+            final RawHttpClient.Response interim = c.read();
+            if (interim.status() == 100)
+            {
+                c.send("abc");
+                assertEquals("=abc", c.read().text());
+            }
+            else
+            {
+                assertEquals(417, interim.status(), "100 Continue, or a refusal: " + interim.status());
+            }
+            // Connection: close is honoured end to end
+            c.send("GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            final RawHttpClient.Response last = c.read();
+            assertEquals("close", last.header("Connection"));
+            assertTrue(c.closedByServer(), "the proxy closes after a Connection: close request");
+        }
+        assertTrue(up.heads.get(0).contains("Content-Length: 5\r\n"), up.heads.get(0));
+        assertTrue(up.heads.get(1).startsWith("GET /b?q=1 HTTP/1.1\r\nHost: 127.0.0.1:" + up.port() + "\r\n"), up.heads.get(1));
+        for (final String h : up.heads)
+        {
+            assertFalse(h.toLowerCase(java.util.Locale.ROOT).contains("expect:"), h);
+            assertFalse(h.toLowerCase(java.util.Locale.ROOT).contains("connection:"), h);
+        }
+    }
 }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -765,5 +766,54 @@ class HttpProxyAttackTest
             assertFalse(h.toLowerCase(java.util.Locale.ROOT).contains("expect:"), h);
             assertFalse(h.toLowerCase(java.util.Locale.ROOT).contains("connection:"), h);
         }
+    }
+
+    // ------------------------------------------------------------------ many at once
+
+    @Test
+    void aThousandClientsAtOnceAreAllAnsweredAndLeaveNothingLeased() throws Exception
+    {
+        final ProxyTestBackend up = later(new ProxyTestBackend((head, body, out) ->
+        {
+            try
+            {
+                Thread.sleep(20); // slow enough that many requests wait at once
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+            out.write(ProxyTestBackend.ok("hi"));
+            return true;
+        }));
+        start(b -> b, up.port());
+        final int n = 1_000;
+        final List<Socket> clients = new ArrayList<>();
+        final Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                final Socket s = new Socket("127.0.0.1", server.address().getPort());
+                s.setSoTimeout(30_000);
+                clients.add(s);
+                s.getOutputStream().write("GET /many HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            for (final Socket s : clients)
+            {
+                final String line = readUntil(s.getInputStream(), "hi");
+                final int status = line.length() > 12 ? Integer.parseInt(line.substring(9, 12)) : -1;
+                statuses.merge(status, 1, Integer::sum);
+            }
+        }
+        finally
+        {
+            for (final Socket s : clients)
+            {
+                s.close();
+            }
+        }
+        assertEquals(Map.of(200, n), statuses, "every client answered 200");
+        stillServes(up);
     }
 }

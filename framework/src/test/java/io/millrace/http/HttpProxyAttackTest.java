@@ -816,4 +816,98 @@ class HttpProxyAttackTest
         assertEquals(Map.of(200, n), statuses, "every client answered 200");
         stillServes(up);
     }
+
+    @Test
+    void aRequestPipelinedBehindAStreamedChunkedUploadIsServedNext() throws Exception
+    {
+        final ProxyTestBackend up = later(ProxyTestBackend.text("hi")); // reads Content-Length bodies only
+        final java.net.ServerSocket chunkedUp = later(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+        final Thread t = new Thread(() ->
+        {
+            // An upstream that reads the chunked body to its last chunk, then answers; one request per connection.
+            while (!chunkedUp.isClosed())
+            {
+                try (Socket a = chunkedUp.accept())
+                {
+                    final InputStream in = a.getInputStream();
+                    final String got = readUntil(in, "0\r\n\r\n");
+                    final String body = got.contains("GET") ? "get" : "upload:" + got.length();
+                    a.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+                }
+                catch (final IOException closed)
+                {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        start(b -> b.requestBuffering(0), chunkedUp.getLocalPort());
+        try (RawHttpClient c = new RawHttpClient(server.address().getPort()))
+        {
+            c.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                + "POST /next HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+            final RawHttpClient.Response first = c.read();
+            assertEquals(200, first.status());
+            assertTrue(first.text().startsWith("upload:"), first.text());
+            final RawHttpClient.Response second = c.read();
+            assertEquals(200, second.status(), "the pipelined request after the upload's end is its own request");
+            assertTrue(second.text().startsWith("upload:"), second.text());
+        }
+        chunkedUp.close();
+    }
+
+    @Test
+    void aSlowLorisHeadIsCutByTheRequestTimeoutWithoutReachingTheUpstream() throws Exception
+    {
+        final ProxyTestBackend up = later(ProxyTestBackend.text("hi"));
+        proxy = HttpProxy.builder(UpstreamGroup.builder().workers(2).add(UpstreamSpec.of("127.0.0.1", up.port())).build()).build();
+        server = HttpServer.builder().bind(new InetSocketAddress("127.0.0.1", 0)).workers(2).leakDetector(leaks)
+            .requestTimeout(Duration.ofMillis(400)).proxy("/*", proxy).start();
+        final List<RawHttpClient> lorises = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                lorises.add(new RawHttpClient(server.address().getPort()).send("GET /slow HTTP/1.1\r\nHost: x\r\nX-A: "));
+            }
+            for (int round = 0; round < 3; round++)
+            {
+                Thread.sleep(200);
+                for (final RawHttpClient l : lorises)
+                {
+                    try
+                    {
+                        l.send("a");
+                    }
+                    catch (final IOException cut)
+                    {
+                        // already cut: that is the point
+                    }
+                }
+            }
+            for (final RawHttpClient l : lorises)
+            {
+                try
+                {
+                    final RawHttpClient.Response r = l.read();
+                    assertEquals(408, r.status());
+                }
+                catch (final IOException cut)
+                {
+                    // a reset instead of the 408 is as good
+                }
+            }
+        }
+        finally
+        {
+            for (final RawHttpClient l : lorises)
+            {
+                l.close();
+            }
+        }
+        assertEquals(0, up.requests.get(), "no partial head reached the upstream");
+        stillServes(up);
+    }
 }

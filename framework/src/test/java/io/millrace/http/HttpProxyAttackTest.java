@@ -910,4 +910,84 @@ class HttpProxyAttackTest
         assertEquals(0, up.requests.get(), "no partial head reached the upstream");
         stillServes(up);
     }
+
+    @Test
+    void noPostReachesTheUpstreamsTwiceWhileOneDiesUnderLoad() throws Exception
+    {
+        final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final ProxyTestBackend.Answer slowOk = (head, body, out) ->
+        {
+            final int at = head.indexOf("X-Id: ");
+            if (at >= 0)
+            {
+                seen.add(head.substring(at + 6, head.indexOf('\r', at)));
+            }
+            try
+            {
+                Thread.sleep(2); // requests in flight when the backend dies
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+            out.write(ProxyTestBackend.ok("ok"));
+            return true;
+        };
+        final ProxyTestBackend a = later(new ProxyTestBackend(slowOk));
+        final ProxyTestBackend b = new ProxyTestBackend(slowOk);
+        start(x -> x.tries(2), a.port(), b.port());
+        final AtomicInteger ids = new AtomicInteger();
+        final Map<String, Integer> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        final List<Thread> clients = new ArrayList<>();
+        for (int t = 0; t < 4; t++)
+        {
+            final Thread client = new Thread(() ->
+            {
+                while (!stop.get())
+                {
+                    try (RawHttpClient c = new RawHttpClient(server.address().getPort()))
+                    {
+                        for (int i = 0; i < 100 && !stop.get(); i++)
+                        {
+                            c.send("POST /order HTTP/1.1\r\nHost: x\r\nX-Id: " + ids.incrementAndGet() + "\r\nContent-Length: 1\r\n\r\nz");
+                            outcomes.merge("status " + c.read().status(), 1, Integer::sum);
+                        }
+                    }
+                    catch (final IOException ex)
+                    {
+                        outcomes.merge("cut", 1, Integer::sum);
+                    }
+                }
+            });
+            client.start();
+            clients.add(client);
+        }
+        while (seen.size() < 300)
+        {
+            Thread.sleep(5);
+        }
+        b.close(); // dies with requests read and unanswered on its pooled connections
+        final int atDeath = seen.size();
+        while (seen.size() < atDeath + 300)
+        {
+            Thread.sleep(5);
+        }
+        stop.set(true);
+        for (final Thread t : clients)
+        {
+            t.join(20_000);
+        }
+        final java.util.Set<String> unique = new java.util.HashSet<>();
+        final List<String> twice = new ArrayList<>();
+        for (final String id : seen)
+        {
+            if (!unique.add(id))
+            {
+                twice.add(id);
+            }
+        }
+        assertTrue(twice.isEmpty(), "POSTs that reached an upstream twice: " + twice + "; outcomes " + outcomes);
+        stillServes(a);
+    }
 }

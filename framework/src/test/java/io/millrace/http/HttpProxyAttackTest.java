@@ -990,4 +990,43 @@ class HttpProxyAttackTest
         assertTrue(twice.isEmpty(), "POSTs that reached an upstream twice: " + twice + "; outcomes " + outcomes);
         stillServes(a);
     }
+
+    @Test
+    void oddTargetsAndMethodsAreRefusedHereNotRelayed() throws Exception
+    {
+        final ProxyTestBackend up = later(ProxyTestBackend.text("hi"));
+        start(b -> b, up.port());
+        final StringBuilder manyFields = new StringBuilder("GET /many HTTP/1.1\r\nHost: x\r\n");
+        for (int i = 0; i < 5_000; i++)
+        {
+            manyFields.append("X-").append(i).append(": v\r\n");
+        }
+        final String[] odd = {
+            "CONNECT upstream.example:443 HTTP/1.1\r\nHost: upstream.example:443\r\n\r\n",
+            "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /" + "a".repeat(100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+            manyFields.append("\r\n").toString(),
+            "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+            "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n",
+        };
+        for (final String raw : odd)
+        {
+            int status;
+            try
+            {
+                status = statusThroughProxy(raw);
+            }
+            catch (final IOException cut)
+            {
+                status = 0; // closed on us: refused too
+            }
+            assertTrue(status == 0 || status >= 400 && status < 500 || status == 501 || status == 505,
+                status + " for " + raw.substring(0, Math.min(40, raw.length())));
+        }
+        for (final String h : up.heads)
+        {
+            assertFalse(h.startsWith("CONNECT") || h.startsWith("TRACE"), "relayed: " + h);
+        }
+        stillServes(up);
+    }
 }

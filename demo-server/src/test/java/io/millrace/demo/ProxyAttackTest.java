@@ -29,6 +29,7 @@ class ProxyAttackTest
 {
     private static final Pattern OPEN = Pattern.compile("(?m)^millrace_upstream_connections_open (\\d+)");
     private static final Pattern IDLE = Pattern.compile("(?m)^millrace_upstream_connections_idle (\\d+)");
+    private static final Pattern CHUNKS_LIVE = Pattern.compile("(?m)^millrace_pool_live\\{[^}]*chunk[^}]*\\} (\\d+)");
 
     @Test
     void getsSeeNoErrorWhileABackendIsKilledMidLoad(@TempDir final Path dir) throws Exception
@@ -40,6 +41,16 @@ class ProxyAttackTest
                 "--upstream", "127.0.0.1:" + b.port() + ",weight=3", "--balance", "least-time",
                 "--health-path", "/hello", "--max-fails", "1", "--retries", "2"))
             {
+                final long chunksBefore;
+                try (DemoClient c = new DemoClient(proxy.port()))
+                {
+                    for (int i = 0; i < 20; i++)
+                    {
+                        assertEquals(200, c.get("/hello").status());
+                    }
+                    chunksBefore = sum(CHUNKS_LIVE, new String(c.get("/metrics").body(), StandardCharsets.UTF_8));
+                }
+                assertTrue(chunksBefore >= 0, "the chunk pool's live gauge is on /metrics");
                 final AtomicBoolean stop = new AtomicBoolean();
                 final AtomicInteger ok = new AtomicInteger();
                 final Map<String, Integer> errors = new ConcurrentHashMap<>();
@@ -91,13 +102,16 @@ class ProxyAttackTest
                     for (int i = 0; i < 200; i++)
                     {
                         metrics = new String(c.get("/metrics").body(), StandardCharsets.UTF_8);
-                        if (gauge(OPEN, metrics) == gauge(IDLE, metrics))
+                        if (gauge(OPEN, metrics) == gauge(IDLE, metrics) && sum(CHUNKS_LIVE, metrics) <= chunksBefore + 8)
                         {
                             break;
                         }
                         Thread.sleep(20);
                     }
                     assertEquals(gauge(IDLE, metrics), gauge(OPEN, metrics), "no upstream connection is left leased:\n" + metrics);
+                    assertTrue(sum(CHUNKS_LIVE, metrics) <= chunksBefore + 8, "chunks in use back to the baseline of "
+                        + chunksBefore + ": " + sum(CHUNKS_LIVE, metrics));
+                    assertEquals(200, c.get("/stats").status(), "the stats page renders");
                 }
                 assertEquals(0, proxy.stop(), "SIGTERM drains and exits 0:\n" + proxy.output());
             }
@@ -111,6 +125,17 @@ class ProxyAttackTest
             Thread.sleep(10);
         }
         assertTrue(ok.get() >= target, "the load made progress: " + ok.get());
+    }
+
+    private static long sum(final Pattern p, final String metrics)
+    {
+        final Matcher m = p.matcher(metrics);
+        long total = -1;
+        while (m.find())
+        {
+            total = Math.max(total, 0) + Long.parseLong(m.group(1));
+        }
+        return total;
     }
 
     private static long gauge(final Pattern p, final String metrics)

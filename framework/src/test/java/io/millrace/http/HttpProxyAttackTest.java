@@ -1029,4 +1029,42 @@ class HttpProxyAttackTest
         }
         stillServes(up);
     }
+
+    @Test
+    void anHttp10ClientGetsAChunkedUpstreamBodyDecodedAndKeepsAliveOnALength() throws Exception
+    {
+        final ProxyTestBackend up = later(new ProxyTestBackend((head, body, out) ->
+        {
+            if (head.startsWith("GET /chunked"))
+            {
+                out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+                return true;
+            }
+            out.write(ProxyTestBackend.ok("hi"));
+            return true;
+        }));
+        start(b -> b, up.port());
+        try (RawHttpClient c = new RawHttpClient(server.address().getPort()))
+        {
+            c.send("GET /len HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+            final RawHttpClient.Response r = c.read();
+            assertEquals("hi", r.text());
+            assertEquals("keep-alive", r.header("Connection"));
+            c.send("GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+            c.socket.setSoTimeout(3_000);
+            final String got = new String(c.socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(got.startsWith("HTTP/1.1 200") && got.endsWith("\r\n\r\nabcde"), "decoded, read to the close: " + got);
+            assertFalse(got.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding"), got);
+        }
+        try (RawHttpClient c = new RawHttpClient(server.address().getPort()))
+        {
+            c.send("GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+            c.socket.setSoTimeout(3_000);
+            final String got = readUntil(c.socket.getInputStream(), "0\r\n\r\n");
+            assertTrue(got.contains("\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), "re-chunked without the extension: " + got);
+            c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("hi", c.read().text(), "and the connection carries on");
+        }
+    }
 }

@@ -1067,4 +1067,42 @@ class HttpProxyAttackTest
             assertEquals("hi", c.read().text(), "and the connection carries on");
         }
     }
+
+    @Test
+    void clientsThatResetWhileTheUpstreamThinksLeaveNothingBehind() throws Exception
+    {
+        final ProxyTestBackend up = later(new ProxyTestBackend((head, body, out) ->
+        {
+            try
+            {
+                Thread.sleep(head.startsWith("GET /hello") ? 0 : 300);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+            out.write(ProxyTestBackend.ok("hi"));
+            return true;
+        }));
+        start(b -> b, up.port());
+        for (int i = 0; i < 20; i++)
+        {
+            try (Socket s = new Socket("127.0.0.1", server.address().getPort()))
+            {
+                // a GET, a buffered POST, half a buffered body: each reset while the proxy waits
+                final String request = i % 3 == 0 ? "GET /think HTTP/1.1\r\nHost: x\r\n\r\n"
+                    : i % 3 == 1 ? "POST /think HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody"
+                    : "POST /think HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n" + "x".repeat(20_000);
+                s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                Thread.sleep(20);
+                s.setSoLinger(true, 0);
+            }
+        }
+        for (int i = 0; i < 300 && server.outboundStats().open() > server.outboundStats().idle(); i++)
+        {
+            Thread.sleep(10);
+        }
+        assertEquals(server.outboundStats().idle(), server.outboundStats().open(), "every abandoned exchange let its upstream go");
+        stillServes(up);
+    }
 }

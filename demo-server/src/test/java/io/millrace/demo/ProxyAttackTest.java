@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The demo as a reverse proxy, attacked from outside as a user's fleet would break it: real
  * processes, a backend killed with SIGKILL in the middle of a load. What the framework-level attacks
- * ({@code HttpProxyAttackTest}) cannot show: real process death, the demo's own flags and its
- * {@code /metrics} afterwards.
+ * ({@code HttpProxyUpstreamAttackTest}, {@code HttpProxyClientAttackTest}) cannot show: real process
+ * death, the demo's own flags and its {@code /metrics} afterwards.
  */
 @Timeout(180)
 class ProxyAttackTest

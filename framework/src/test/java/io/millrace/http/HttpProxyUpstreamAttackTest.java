@@ -502,4 +502,41 @@ class HttpProxyUpstreamAttackTest extends ProxyAttackHarness
             assertEquals("hi", c.read().text(), "and the connection carries on");
         }
     }
+
+    @Test
+    void aBodyAnUpstreamSendsOnAHeadOr204NeverReachesTheClient() throws Exception
+    {
+        final ProxyTestBackend up = later(new ProxyTestBackend((head, body, out) ->
+        {
+            if (head.startsWith("HEAD"))
+            {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSMUGG".getBytes(StandardCharsets.US_ASCII));
+            }
+            else if (head.startsWith("DELETE"))
+            {
+                out.write("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad".getBytes(StandardCharsets.US_ASCII));
+            }
+            else
+            {
+                out.write(ProxyTestBackend.ok("hi"));
+            }
+            return true;
+        }));
+        start(b -> b, up.port());
+        try (RawHttpClient c = new RawHttpClient(server.address().getPort()))
+        {
+            c.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n");
+            final RawHttpClient.Response h = c.read(true);
+            assertEquals(200, h.status());
+            assertEquals("5", h.header("Content-Length"));
+            c.send("DELETE /d HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals(204, c.read(true).status());
+            for (int i = 0; i < 3; i++)
+            {
+                c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+                final RawHttpClient.Response r = c.read();
+                assertEquals("hi", r.text(), "the upstream's stray bytes answer nothing");
+            }
+        }
+    }
 }

@@ -295,6 +295,7 @@ final class ProxyCall implements OutboundHandler, HeldResource
             }
             if (cause == OutboundCloseCause.PEER_CLOSED && relay.parser.endOfInput() == HttpResponseParser.COMPLETE)
             {
+                relay.endAtClose(); // a close-delimited body relayed chunked gets its last chunk
                 complete(c);
                 return;
             }
@@ -303,9 +304,12 @@ final class ProxyCall implements OutboundHandler, HeldResource
                 cutClient(); // part of the response went out: the client sees a cut-short body
                 return;
             }
-            if (staleReuse && staleRetries < MAX_STALE_RETRIES && upload.replayable())
+            if (staleReuse && staleRetries < MAX_STALE_RETRIES && mayResend())
             {
-                // The keep-alive race: the request never reached the upstream's application.
+                // The keep-alive race: the request most likely never reached the upstream's
+                // application. Most likely only: an upstream that read it, acted on it and then died
+                // looks the same, so a non-idempotent request is not sent again (nginx and Go's
+                // client do the same).
                 staleRetries++;
                 final Upstream u = upstream;
                 endAttempt(CallOutcome.NEUTRAL, false);

@@ -51,85 +51,99 @@ final class ProxyRelay
         final BufferChain in = c.inbound();
         BufferChain out = null;
         BufferDescriptor d;
-        while (call.conn == c && (d = in.first()) != null)
+        try
         {
-            if (d.length() == 0)
+            while (call.conn == c && (d = in.first()) != null)
             {
-                in.removeFirst().release();
-                continue;
-            }
-            if (headSent && out != null && out.readableBytes() >= WRITE_BATCH)
-            {
-                client.write(out); // released at once if the client went away; its close abandons the call
-                out = null;
-                if (!client.isWritable())
+                if (d.length() == 0)
                 {
-                    break;
+                    in.removeFirst().release();
+                    continue;
                 }
-            }
-            final ByteBuffer v = d.readableBuffer();
-            final int base = v.position();
-            final int result = parser.feed(v);
-            final int used = v.position() - base;
-            if (result == HttpResponseParser.BODY_PART && headSent)
-            {
-                if (out == null)
+                if (headSent && out != null && out.readableBytes() >= WRITE_BATCH)
                 {
-                    out = client.allocator().newChain();
-                }
-                final int part = parser.partLength();
-                ProxyBuffers.appendPart(out, client.allocator(), v, part, chunkedToClient, w.framing);
-                x.streamedBytes += part;
-            }
-            if (used == d.length())
-            {
-                in.removeFirst().release();
-            }
-            else
-            {
-                d.skip(used);
-            }
-            if (result == HttpResponseParser.FINAL_HEAD)
-            {
-                out = onHead(out);
-            }
-            // The parser reports COMPLETE on the feed after the last part (or head); with no byte
-            // left in the input that feed never comes, so completion is read from isComplete().
-            if (call.conn == c && headSent && (result == HttpResponseParser.COMPLETE || result != HttpResponseParser.ERROR
-                && parser.isComplete()))
-            {
-                if (out == null)
-                {
-                    out = client.allocator().newChain();
-                }
-                if (chunkedToClient)
-                {
-                    ProxyBuffers.appendLastChunk(out, client.allocator(), w.framing);
-                }
-                client.write(out);
-                out = null;
-                call.complete(c);
-            }
-            else if (result == HttpResponseParser.ERROR)
-            {
-                if (out != null)
-                {
-                    client.write(out);
+                    client.write(out); // released at once if the client went away; its close abandons the call
                     out = null;
+                    if (!client.isWritable())
+                    {
+                        break;
+                    }
                 }
-                if (headSent)
+                final ByteBuffer v = d.readableBuffer();
+                final int base = v.position();
+                final int result = parser.feed(v);
+                final int used = v.position() - base;
+                if (result == HttpResponseParser.BODY_PART && headSent)
                 {
-                    call.cutClient();
+                    if (out == null)
+                    {
+                        out = client.allocator().newChain();
+                    }
+                    final int part = parser.partLength();
+                    ProxyBuffers.appendPart(out, client.allocator(), v, part, chunkedToClient, w.framing);
+                    x.streamedBytes += part;
+                }
+                if (used == d.length())
+                {
+                    in.removeFirst().release();
                 }
                 else
                 {
-                    call.attemptFailed(502, true);
+                    d.skip(used);
+                }
+                if (result == HttpResponseParser.FINAL_HEAD)
+                {
+                    out = onHead(out);
+                }
+                // The parser reports COMPLETE on the feed after the last part (or head); with no byte
+                // left in the input that feed never comes, so completion is read from isComplete().
+                if (call.conn == c && headSent && (result == HttpResponseParser.COMPLETE || result != HttpResponseParser.ERROR
+                    && parser.isComplete()))
+                {
+                    if (out == null)
+                    {
+                        out = client.allocator().newChain();
+                    }
+                    if (chunkedToClient)
+                    {
+                        ProxyBuffers.appendLastChunk(out, client.allocator(), w.framing);
+                    }
+                    client.write(out);
+                    out = null;
+                    call.complete(c);
+                }
+                else if (result == HttpResponseParser.ERROR)
+                {
+                    if (out != null)
+                    {
+                        client.write(out);
+                        out = null;
+                    }
+                    if (headSent)
+                    {
+                        call.cutClient();
+                    }
+                    else
+                    {
+                        call.attemptFailed(502, true);
+                    }
+                }
+                else if (result == HttpResponseParser.NEED_MORE && used == 0)
+                {
+                    break; // nothing consumable yet (cannot happen with bytes left, but never spin)
                 }
             }
-            else if (result == HttpResponseParser.NEED_MORE && used == 0)
+        }
+        catch (final RuntimeException ex)
+        {
+            // An allocation failed (the buffers are exhausted, SlabExhaustedException) or the parser
+            // threw: the chain gathered for the client is ours alone, so it goes back before the
+            // transport's guard closes the upstream connection (and the call cuts the client).
+            if (out != null)
             {
-                break; // nothing consumable yet (cannot happen with bytes left, but never spin)
+                out.release();
             }
+            throw ex;
         }
         if (out != null)
         {
@@ -141,6 +155,11 @@ final class ProxyRelay
             paused = true;
             x.streamer = call;
             c.pauseReading();
+            // While paused nothing of ours is in progress: the request only waits for the client to
+            // read. Not "processing" then, so the server's idle timeout cuts a client that stopped
+            // reading (nginx's send_timeout), which abandons the call and frees the upstream
+            // connection; a client that reads keeps the connection active with every write.
+            client.setProcessing(false);
             w.proxy.countClientPause();
         }
     }
@@ -200,11 +219,35 @@ final class ProxyRelay
         return chain;
     }
 
+    /**
+     * The upstream's close ended a close-delimited body: relayed chunked, it needs its last chunk,
+     * or the client waits for more on a connection it may keep.
+     */
+    void endAtClose()
+    {
+        if (headSent && chunkedToClient)
+        {
+            final Connection client = call.client;
+            final BufferChain out = client.allocator().newChain();
+            try
+            {
+                ProxyBuffers.appendLastChunk(out, client.allocator(), call.w.framing);
+            }
+            catch (final RuntimeException ex)
+            {
+                out.release();
+                throw ex;
+            }
+            client.write(out);
+        }
+    }
+
     /** The client's connection drained below its cap: read the upstream again and relay what waits. */
     void clientWritable(final OutboundConnection c)
     {
         paused = false;
         call.x.streamer = null;
+        call.client.setProcessing(true); // in progress again (see relay)
         c.resumeReading();
         relay(c); // the bytes already waiting: no read will announce them again
     }

@@ -25,11 +25,24 @@ final class LeastConnPicker extends Picker
     private static final long INELIGIBLE = -1;
     private static final long UNMEASURED = -2;
     private final boolean time;
+    /**
+     * Each candidate's weight as the first pass read it, for the tie-break pass: a weight with slow
+     * start depends on the upstream's health record, which another worker may change between the
+     * passes, and both passes must agree on which members tie.
+     */
+    private long[] weights = new long[0];
 
     LeastConnPicker(final Balancer b, final boolean time)
     {
         super(b);
         this.time = time;
+    }
+
+    @Override
+    void onSnapshot(final Snapshot old, final Snapshot next)
+    {
+        super.onSnapshot(old, next);
+        weights = new long[next.members.length];
     }
 
     @Override
@@ -51,6 +64,7 @@ final class LeastConnPicker extends Picker
             final long score = time ? (scratch[i] == UNMEASURED ? unmeasured : scratch[i]) * (1 + inFlight) : inFlight;
             final long w = b.weight(i);
             scratch[i] = score;
+            weights[i] = w;
             if (best < 0 || score * bestWeight < bestScore * w)
             {
                 best = i;
@@ -76,7 +90,7 @@ final class LeastConnPicker extends Picker
             {
                 continue;
             }
-            final long w = b.weight(i);
+            final long w = weights[i];
             if (score * bestWeight != bestScore * w)
             {
                 continue;

@@ -46,6 +46,72 @@ class BalanceConcurrencyTest
         }
     }
 
+    /**
+     * least-conn (and least-time) break a tie among equally loaded upstreams in a second pass over
+     * the members; with slow start, a weight read in that pass could differ from the first pass's
+     * when another worker's failure re-ejected an upstream in between, and the tie-break then found
+     * no member and indexed -1. Another thread ejects the upstreams every millisecond while this one
+     * picks among idle (tied) upstreams.
+     */
+    @Test
+    @Timeout(60)
+    void aTieBreakSeesTheWeightsOfItsFirstPassWhileAnotherWorkerEjects() throws Exception
+    {
+        final UpstreamGroup group = UpstreamGroup.builder().name("tie").workers(2)
+            .passive(1, Duration.ofMillis(1)).maxEjection(Duration.ofMillis(1)).slowStart(Duration.ofMillis(50))
+            .add(UpstreamSpec.ofEndpoint("a", "x"), UpstreamSpec.ofEndpoint("b", "x"), UpstreamSpec.ofEndpoint("c", "x"))
+            .build();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread ejector = new Thread(() -> guard(failure, () ->
+        {
+            final Balancer b = group.balancer(1, BalancePolicy.named("round-robin"));
+            while (running.get())
+            {
+                final Upstream u = b.pick("k", null);
+                if (u != null)
+                {
+                    b.onStart(u);
+                    b.onEnd(u, 1_000, CallOutcome.FAILURE);
+                }
+            }
+        }), "ejector");
+        ejector.start();
+        final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        long picks = 0;
+        try
+        {
+            for (final String policy : new String[] {"least-conn", "least-time"})
+            {
+                final Balancer b = group.balancer(0, BalancePolicy.named(policy));
+                for (int i = 0; i < 2_000_000 && failure.get() == null && System.nanoTime() < end; i++)
+                {
+                    final Upstream u = b.pick("k", null);
+                    if (u != null)
+                    {
+                        picks++;
+                        b.onStart(u);
+                        b.onEnd(u, 1_000, CallOutcome.SUCCESS);
+                    }
+                }
+                b.close();
+            }
+        }
+        catch (final Throwable t)
+        {
+            failure.compareAndSet(null, t);
+        }
+        running.set(false);
+        ejector.join(10_000);
+        assertNull(failure.get(), () ->
+        {
+            final java.io.StringWriter trace = new java.io.StringWriter();
+            failure.get().printStackTrace(new java.io.PrintWriter(trace));
+            return "a pick failed: " + trace;
+        });
+        assertTrue(picks > 0, "some picks found an admitted upstream");
+    }
+
     private static void runOnce(final int round) throws Exception
     {
         final UpstreamGroupBuilder builder = UpstreamGroup.builder().name("race-" + round).workers(WORKERS)

@@ -40,9 +40,15 @@ final class ProxyTestBackend implements AutoCloseable
     /** On a given port, as a restarted upstream comes back on its old one. */
     ProxyTestBackend(final int port, final Answer answer) throws IOException
     {
+        this(port, 50, answer);
+    }
+
+    /** With a listen backlog of its own: a deep one for many connections at once. */
+    ProxyTestBackend(final int port, final int backlog, final Answer answer) throws IOException
+    {
         listener = new ServerSocket();
         listener.setReuseAddress(true);
-        listener.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+        listener.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
         acceptor = new Thread(() ->
         {
             while (!listener.isClosed())

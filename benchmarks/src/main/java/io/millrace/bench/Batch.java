@@ -1,23 +1,16 @@
 package io.millrace.bench;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-
 /**
  * A set of requests the benchmark thread submits together and waits for. Every variant completes
  * requests through {@link #completed()} and the benchmark thread waits in {@link #await()} the same
- * way: spin, then yield, then park until the last completion unparks it. With one request per batch
+ * way, through a {@link BatchCountdown}. With one request per batch
  * that is a round trip; with many it is pipelined throughput, where the benchmark thread stays off
  * the CPU while the system under test works.
  */
 final class Batch
 {
-    private static final int SPINS = 1_000;
-    private static final int YIELDS = 100;
-
     final Request[] requests;
-    private final AtomicInteger remaining = new AtomicInteger();
-    private volatile Thread waiter;
+    private final BatchCountdown countdown = new BatchCountdown();
 
     Batch(final int size)
     {
@@ -31,8 +24,7 @@ final class Batch
     /** Arms the batch before its requests are submitted. */
     void start()
     {
-        waiter = Thread.currentThread();
-        remaining.set(requests.length);
+        countdown.arm(requests.length);
         for (final Request r : requests)
         {
             r.reset();
@@ -41,10 +33,7 @@ final class Batch
 
     void completed()
     {
-        if (remaining.decrementAndGet() == 0)
-        {
-            LockSupport.unpark(waiter);
-        }
+        countdown.countDown();
     }
 
     /**
@@ -52,23 +41,7 @@ final class Batch
      */
     long await()
     {
-        int turns = 0;
-        while (remaining.get() != 0)
-        {
-            if (turns < SPINS)
-            {
-                Thread.onSpinWait();
-            }
-            else if (turns < SPINS + YIELDS)
-            {
-                Thread.yield();
-            }
-            else
-            {
-                LockSupport.park(this);
-            }
-            turns++;
-        }
+        countdown.await();
         long sum = 0;
         for (final Request r : requests)
         {

@@ -3,6 +3,7 @@ package io.millrace.http;
 import io.millrace.memory.FileRegionOwner;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -12,6 +13,10 @@ import java.nio.file.Path;
  * file that can be served its open channel, size, modification time and the bytes of its
  * {@code Last-Modified} and {@code Content-Type} lines. A negative entry (403, 404) remembers only
  * the status, so that probing for a missing file does not touch the disk on every request either.
+ *
+ * <p>A file of up to {@link OpenFileCacheBuilder#memory maxFileBytes} is also read into memory once,
+ * when opened: its response leaves as one {@code writev} of head and body, where sendfile costs
+ * the JDK's {@code fstat} and failing {@code copy_file_range} first, and a second system call.
  *
  * <p>Lifetime: the cache holds the entry while it is cached, and every region lent to a connection
  * holds it until the connection calls {@link #regionSent()}. The channel closes when the entry has
@@ -26,6 +31,8 @@ public final class CachedFile implements FileRegionOwner
     private final int status;
     private final Path file;
     private final FileChannel channel;
+    /** A small file's bytes, read once when opened (read-only, direct); null when it is sent with sendfile. */
+    private final ByteBuffer memory;
     private final long size;
     private final long lastModifiedMillis;
     final Object fileKey;
@@ -46,17 +53,18 @@ public final class CachedFile implements FileRegionOwner
     /** A negative entry, or a shared one that is never cached (400 and the like). */
     CachedFile(final byte[] key, final int hash, final int status)
     {
-        this(key, hash, status, null, null, -1, -1, null);
+        this(key, hash, status, null, null, null, -1, -1, null);
     }
 
-    CachedFile(final byte[] key, final int hash, final int status, final Path file, final FileChannel channel, final long size,
-        final long lastModifiedMillis, final Object fileKey)
+    CachedFile(final byte[] key, final int hash, final int status, final Path file, final FileChannel channel,
+        final ByteBuffer memory, final long size, final long lastModifiedMillis, final Object fileKey)
     {
         this.key = key;
         this.hash = hash;
         this.status = status;
         this.file = file;
         this.channel = channel;
+        this.memory = memory;
         this.size = size;
         this.lastModifiedMillis = lastModifiedMillis;
         this.fileKey = fileKey;
@@ -111,6 +119,18 @@ public final class CachedFile implements FileRegionOwner
     public FileChannel channel()
     {
         return channel;
+    }
+
+    /**
+     * @return the file's bytes as read when it was opened, for a file small enough to keep in memory
+     *         (see {@link OpenFileCacheBuilder#memory}); null otherwise. Read-only, and shared: use
+     *         it on the cache's thread, through {@code BufferAllocator.wrap} with this entry as the
+     *         owner after {@link #retain()}, and never move its position or limit while another
+     *         descriptor of it waits to be written.
+     */
+    public ByteBuffer memory()
+    {
+        return memory;
     }
 
     /**
@@ -235,6 +255,7 @@ public final class CachedFile implements FileRegionOwner
     public String toString()
     {
         return "cached file " + new String(key, StandardCharsets.ISO_8859_1) + " -> " + status +
-            (file == null ? "" : " " + file + ", " + size + " bytes, " + holders + " holders" + (cached ? "" : ", evicted"));
+            (file == null ? "" : " " + file + ", " + size + " bytes" + (memory != null ? " in memory" : "") + ", " + holders +
+                " holders" + (cached ? "" : ", evicted"));
     }
 }

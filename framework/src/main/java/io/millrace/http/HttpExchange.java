@@ -83,6 +83,8 @@ public final class HttpExchange
     java.nio.channels.FileChannel fileChannel;
     /** Who owns {@link #fileChannel} (a cached file), told once its region is sent or dropped; or null. */
     io.millrace.memory.FileRegionOwner fileOwner;
+    /** The cached file's bytes when the cache holds it in memory (sent with the head in one writev); or null. */
+    ByteBuffer fileMemory;
     long filePosition;
     long fileCount;
     boolean closeAfter;
@@ -485,6 +487,7 @@ public final class HttpExchange
             fileChannel = result.channel();
             filePosition = result.bodyOffset();
             fileCount = result.bodyLength();
+            fileMemory = result.memory();
             fileOwner = result.takeRegionOwner();
         }
         else
@@ -518,6 +521,7 @@ public final class HttpExchange
         bodyIndex = 0;
         bodyLength = 0;
         releaseResponseChain();
+        fileMemory = null;
         if (fileOwner != null)
         {
             final io.millrace.memory.FileRegionOwner owner = fileOwner;

@@ -72,6 +72,8 @@ public final class HttpServerBuilder
     private int maxInFlight;
     private boolean finishHalfClosed;
     private boolean accessLog;
+    private int fileMemoryMaxFileBytes = 64 * 1024;
+    private long fileMemoryMaxTotalBytes = 16L * 1024 * 1024;
     private String name = "http";
     private LeakDetector leaks = LeakDetector.production();
     private FatalErrorHandler onFatal = (pipelineName, thread, error) -> { };
@@ -230,6 +232,23 @@ public final class HttpServerBuilder
     public HttpServerBuilder finishHalfClosed(final boolean on)
     {
         finishHalfClosed = on;
+        return this;
+    }
+
+    /**
+     * Small static files kept in memory by each worker's open-file cache, answered with one
+     * {@code writev} of head and body instead of a {@code writev} and a sendfile; see
+     * {@link OpenFileCacheBuilder#memory}.
+     *
+     * @param maxFileBytes  largest file kept in memory, 0 to 64 MiB (default 64 KiB); 0 sends every file with sendfile
+     * @param maxTotalBytes bytes kept in memory per worker at most (default 16 MiB), at least {@code maxFileBytes}
+     * @return this builder
+     */
+    public HttpServerBuilder staticFileMemory(final int maxFileBytes, final long maxTotalBytes)
+    {
+        OpenFileCacheBuilder.checkMemory(maxFileBytes, maxTotalBytes);
+        fileMemoryMaxFileBytes = maxFileBytes;
+        fileMemoryMaxTotalBytes = maxTotalBytes;
         return this;
     }
 
@@ -451,7 +470,8 @@ public final class HttpServerBuilder
             if (r.files() != null)
             {
                 // One open-file cache per worker, now that the worker count is final.
-                final StaticFileStage files = new StaticFileStage(r.files(), workers);
+                final StaticFileStage files = new StaticFileStage(r.files(), workers, fileMemoryMaxFileBytes,
+                    fileMemoryMaxTotalBytes);
                 final String prefix = r.pattern().substring(0, r.pattern().length() - 1);
                 routes.set(i, new RouteSpec(r.methods(), r.pattern(), stage("files " + prefix, files::handle), null, null));
             }

@@ -1,6 +1,7 @@
 package io.millrace.http;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -40,6 +41,10 @@ import java.util.function.LongSupplier;
  * entries of the same file. Malformed paths (400) and failures to open other than "missing" and
  * "denied" (500: too many open files, I/O errors) are not cached.
  *
+ * <p>Memory: files up to {@link OpenFileCacheBuilder#memory maxFileBytes} (64 KiB by default) are
+ * also read into memory when opened, up to a total per cache, and answered with one
+ * {@code writev} of head and body: see {@link CachedFile#memory()}.
+ *
  * <p>Threading: one cache per worker thread, used by that thread alone, with no lock: the thread
  * that first calls {@link #lookup} owns it, and any other thread's lookup throws. The entries'
  * reference counts are plain ints for the same reason: the connections that send an entry belong to
@@ -69,6 +74,10 @@ public final class OpenFileCache
     private long misses;
     private long revalidations;
     private long evictions;
+    private final int memoryMaxFileBytes;
+    private final long memoryMaxTotalBytes;
+    /** Bytes of the cached entries' memory; entries that left the cache no longer count. */
+    private long memoryBytes;
 
     OpenFileCache(final OpenFileCacheBuilder b)
     {
@@ -78,6 +87,8 @@ public final class OpenFileCache
         this.validityNanos = b.validity.toNanos();
         this.inactiveNanos = b.inactive.toNanos();
         this.clock = b.clock;
+        this.memoryMaxFileBytes = b.memoryMaxFileBytes;
+        this.memoryMaxTotalBytes = b.memoryMaxTotalBytes;
         this.buckets = new CachedFile[Integer.highestOneBit(Math.max(8, (maxEntries + maxNegativeEntries) * 2 - 1)) << 1];
         this.lastExpiryNanos = clock.getAsLong();
     }
@@ -252,8 +263,9 @@ public final class OpenFileCache
                 LinkOption.NOFOLLOW_LINKS);
             // NOFOLLOW_LINKS: the real path has no links, so one found now was put there since.
             channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-            return new CachedFile(key, hash, 200, real, channel, channel.size(), attributes.lastModifiedTime().toMillis(),
-                attributes.fileKey());
+            final long size = channel.size();
+            return new CachedFile(key, hash, 200, real, channel, readSmall(channel, size), size,
+                attributes.lastModifiedTime().toMillis(), attributes.fileKey());
         }
         catch (final NoSuchFileException e)
         {
@@ -280,6 +292,34 @@ public final class OpenFileCache
             // not a property of the path that a cached answer should repeat.
             return OPEN_FAILED;
         }
+    }
+
+    /**
+     * The file's bytes if it is small enough and the total allows, else null (sendfile). A file
+     * that shrank while being read is left to sendfile too, which reports it the way it reports
+     * any region past the end of its file.
+     */
+    private ByteBuffer readSmall(final FileChannel channel, final long size) throws IOException
+    {
+        if (size == 0 || size > memoryMaxFileBytes || memoryBytes + size > memoryMaxTotalBytes)
+        {
+            return null;
+        }
+        final ByteBuffer bytes = ByteBuffer.allocateDirect((int)size);
+        while (bytes.hasRemaining())
+        {
+            if (channel.read(bytes, bytes.position()) < 0)
+            {
+                return null;
+            }
+        }
+        return bytes.flip().asReadOnlyBuffer();
+    }
+
+    /** @return bytes of file contents the cached entries hold in memory; owner thread */
+    public long memoryBytes()
+    {
+        return memoryBytes;
     }
 
     /** Keeps {@code e} if its file is unchanged, else puts a fresh entry in its place. */
@@ -337,6 +377,10 @@ public final class OpenFileCache
         buckets[slot] = e;
         list.addNewest(e);
         e.enterCache();
+        if (e.memory() != null)
+        {
+            memoryBytes += e.size();
+        }
         return e;
     }
 
@@ -359,6 +403,10 @@ public final class OpenFileCache
         e.hashNext = null;
         (e.status() == 200 ? positive : negative).unlink(e);
         evictions++;
+        if (e.memory() != null)
+        {
+            memoryBytes -= e.size();
+        }
         e.leaveCache();
     }
 

@@ -16,6 +16,8 @@ public final class OpenFileCacheBuilder
     Duration validity = Duration.ofSeconds(1);
     Duration inactive = Duration.ofSeconds(60);
     LongSupplier clock = System::nanoTime;
+    int memoryMaxFileBytes = 64 * 1024;
+    long memoryMaxTotalBytes = 16L * 1024 * 1024;
 
     OpenFileCacheBuilder(final StaticFiles files)
     {
@@ -72,6 +74,28 @@ public final class OpenFileCacheBuilder
     }
 
     /**
+     * Keeps small files in memory as well as open (default: files up to 64 KiB, 16 MiB in all per
+     * cache): each is read once when opened or found changed, and its responses go out as one
+     * {@code writev} of head and body instead of a {@code writev} and a sendfile (which the JDK
+     * precedes with an {@code fstat} and a failing {@code copy_file_range}). The bytes are the
+     * file's when it was read; a change is seen at the next revalidation, as for the descriptor.
+     * A file that does not fit the total is sent with sendfile. Entries that left the cache keep
+     * their memory until their last response is sent, so a worker may hold a little more than the
+     * total while files churn.
+     *
+     * @param maxFileBytes  largest file kept in memory, 0 to 64 MiB; 0 sends every file with sendfile
+     * @param maxTotalBytes bytes kept in memory by this cache at most, at least {@code maxFileBytes}
+     * @return this builder
+     */
+    public OpenFileCacheBuilder memory(final int maxFileBytes, final long maxTotalBytes)
+    {
+        checkMemory(maxFileBytes, maxTotalBytes);
+        memoryMaxFileBytes = maxFileBytes;
+        memoryMaxTotalBytes = maxTotalBytes;
+        return this;
+    }
+
+    /**
      * @param nanoTime a monotonic clock in nanoseconds (default {@link System#nanoTime()}); for
      *                 tests, or a worker's own cached clock
      * @return this builder
@@ -92,6 +116,19 @@ public final class OpenFileCacheBuilder
             throw new IllegalArgumentException("at most " + (1 << 24) + " entries, got " + maxEntries + " + " + maxNegativeEntries);
         }
         return new OpenFileCache(this);
+    }
+
+    static void checkMemory(final int maxFileBytes, final long maxTotalBytes)
+    {
+        if (maxFileBytes < 0 || maxFileBytes > 64 * 1024 * 1024)
+        {
+            throw new IllegalArgumentException("maxFileBytes is 0 (keep no file in memory) to 64 MiB, got " + maxFileBytes);
+        }
+        if (maxTotalBytes < maxFileBytes)
+        {
+            throw new IllegalArgumentException("maxTotalBytes (" + maxTotalBytes + ") must be at least maxFileBytes (" +
+                maxFileBytes + ")");
+        }
     }
 
     private static Duration nonNegative(final Duration time, final String what)

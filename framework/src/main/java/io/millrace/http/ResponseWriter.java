@@ -94,7 +94,26 @@ final class ResponseWriter
             x.fileChannel = null;
             final io.millrace.memory.FileRegionOwner owner = x.fileOwner;
             x.fileOwner = null;
-            if (owner != null)
+            final ByteBuffer memory = x.fileMemory;
+            x.fileMemory = null;
+            if (memory != null)
+            {
+                // A small file the cache holds in memory: head and body in one writev, no sendfile.
+                final BufferDescriptor body;
+                try
+                {
+                    body = allocator.wrap(memory, (int)x.filePosition, (int)x.fileCount, owner);
+                }
+                catch (final RuntimeException | Error ex)
+                {
+                    out.release();
+                    owner.regionSent();
+                    throw ex;
+                }
+                out.append(body);
+                c.write(out);
+            }
+            else if (owner != null)
             {
                 c.sendFile(out, file, x.filePosition, x.fileCount, owner); // the cache keeps the channel
             }

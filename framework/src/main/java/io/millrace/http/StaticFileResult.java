@@ -15,7 +15,8 @@ import java.nio.channels.FileChannel;
  * they hold {@code Content-Type}, {@code Last-Modified}, {@code Accept-Ranges} and
  * {@code Content-Range} as the status needs, so the caller adds no Content-Type of its own. Then,
  * for a GET with {@link #hasBody()}, it sends the region with
- * {@code connection.sendFile(head, channel(), bodyOffset(), bodyLength(), takeRegionOwner())}; for
+ * {@code connection.sendFile(head, channel(), bodyOffset(), bodyLength(), takeRegionOwner())}, or
+ * when {@link #memory()} is not null appends {@code allocator.wrap(memory(), ...)} to the head; for
  * HEAD, or to drop the response, it calls {@link #clear()}. For 400, 403, 404 and 500 nothing is
  * set but the status: the caller answers with its own error body.
  *
@@ -73,6 +74,18 @@ public final class StaticFileResult
     public FileChannel channel()
     {
         return entry == null ? null : entry.channel();
+    }
+
+    /**
+     * @return while {@link #hasBody()}, the file's bytes if the cache holds them in memory (a small
+     *         file; see {@link OpenFileCacheBuilder#memory}), else null: send the body from it with
+     *         {@code BufferAllocator.wrap(memory(), (int)bodyOffset(), (int)bodyLength(), takeRegionOwner())}
+     *         in the head's chain, one {@code writev} for both, instead of {@code sendFile}. Read-only;
+     *         the cache keeps it unchanged while the result or a descriptor made from it holds the entry.
+     */
+    public ByteBuffer memory()
+    {
+        return entry == null ? null : entry.memory();
     }
 
     /**

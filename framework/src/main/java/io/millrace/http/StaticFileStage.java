@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
  * The stage behind {@link HttpServerBuilder#staticFiles}: an {@link OpenFileCache} and a
  * {@link StaticFileHandler} per worker (the stage runs inline, on the connection's worker, so each
  * cache is touched by one thread and needs no lock), conditional and range requests, and the file
- * region sent with sendfile while the cache keeps the descriptor open. A cached request allocates
+ * region sent with sendfile while the cache keeps the descriptor open, or a small file's bytes from
+ * the cache's memory in the head's writev. A cached request allocates
  * nothing: the path and the conditional fields are read as views of the request head.
  */
 final class StaticFileStage
@@ -23,14 +24,14 @@ final class StaticFileStage
     private final StaticFileResult[] results;
     private final AsciiView[][] views;
 
-    StaticFileStage(final StaticFiles files, final int workers)
+    StaticFileStage(final StaticFiles files, final int workers, final int memoryMaxFileBytes, final long memoryMaxTotalBytes)
     {
         handlers = new StaticFileHandler[workers];
         results = new StaticFileResult[workers];
         views = new AsciiView[workers][3];
         for (int i = 0; i < workers; i++)
         {
-            handlers[i] = new StaticFileHandler(OpenFileCache.builder(files).build());
+            handlers[i] = new StaticFileHandler(OpenFileCache.builder(files).memory(memoryMaxFileBytes, memoryMaxTotalBytes).build());
             results[i] = new StaticFileResult();
             for (int j = 0; j < 3; j++)
             {

@@ -2,6 +2,7 @@ package io.millrace.memory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Objects;
 
@@ -181,7 +182,14 @@ public final class BufferAllocator implements Sweepable
         }
         final BufferDescriptor d = descriptors.acquire();
         final long start = source.offset() + index;
-        if (source.isFileRegion())
+        if (source.isWrapped())
+        {
+            d.bindMemory(source.sharedView(), (int)start, (int)length, ++serial, merges);
+            // Whoever lent the memory may reuse it once the source is released: hold the source until the slice is.
+            final BufferDescriptor holder = source.parent != null ? source.parent : source;
+            d.parent = holder.retain();
+        }
+        else if (source.isFileRegion())
         {
             d.bindFile(source.file, start, length, ++serial, merges);
             if (source.regionOwner != null || source.parent != null)
@@ -250,6 +258,36 @@ public final class BufferAllocator implements Sweepable
         }
         final BufferDescriptor d = descriptors.acquire();
         d.bindFile(file, position, count, ++serial, merges);
+        d.regionOwner = owner;
+        d.leak = leaks.track(d);
+        return d;
+    }
+
+    /**
+     * Makes a read-only descriptor for {@code length} bytes of memory that is not the slab's, such
+     * as a small file read once into a buffer that a file cache keeps: sent with the chain's
+     * gathering write like any memory descriptor, so that a response head and such a body leave in
+     * one {@code writev}, and never copied. The memory is lent, not taken: its lender keeps it
+     * unchanged until {@code owner} is told, once, after the last release of the descriptor
+     * (slices of it count as holders). Any number of descriptors may point into the same memory at
+     * once; they share its {@link ByteBuffer} object (position and limit are set for each write),
+     * so use them on this allocator's thread, and do not hand the buffer itself to anyone else.
+     *
+     * @param memory the bytes; its position and limit are ignored and will be changed
+     * @param index  where the lent bytes start in {@code memory}
+     * @param length how many bytes are lent
+     * @param owner  told once when the descriptor (and every slice of it) is released; null for none
+     * @return a descriptor with a reference count of 1 and no room to write
+     * @throws IndexOutOfBoundsException if the bytes are not inside {@code memory}'s capacity
+     */
+    public BufferDescriptor wrap(final ByteBuffer memory, final int index, final int length, final FileRegionOwner owner)
+    {
+        checkOwner("wrap()");
+        merges.drain();
+        Objects.requireNonNull(memory, "memory");
+        Objects.checkFromIndexSize(index, length, memory.capacity());
+        final BufferDescriptor d = descriptors.acquire();
+        d.bindMemory(memory, index, length, ++serial, merges);
         d.regionOwner = owner;
         d.leak = leaks.track(d);
         return d;

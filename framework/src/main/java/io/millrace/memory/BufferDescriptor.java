@@ -8,11 +8,13 @@ import java.nio.channels.FileChannel;
  * offset and length of the data in it, links to the previous and next descriptor of its chain, and
  * a reference count. Code passes descriptors (and counts references) instead of copying bytes.
  *
- * <p>Two kinds: a <em>memory</em> descriptor points into a {@link Chunk} of a slab (see
+ * <p>Three kinds: a <em>memory</em> descriptor points into a {@link Chunk} of a slab (see
  * {@link BufferAllocator#allocate()} and {@link BufferAllocator#slice}); a <em>file region</em>
  * names bytes of a file that are sent with {@code transferTo} and never read into the JVM
- * ({@link BufferAllocator#fileRegion}). Several descriptors may point into one chunk: the chunk
- * has a count of its own, and goes back to its pool when the last of them is released.
+ * ({@link BufferAllocator#fileRegion}); <em>lent memory</em> points read-only into a buffer that
+ * someone else keeps, such as a small file a cache holds in memory ({@link BufferAllocator#wrap}).
+ * Several descriptors may point into one chunk: the chunk has a count of its own, and goes back to
+ * its pool when the last of them is released.
  *
  * <p>Ownership: {@link BufferAllocator#allocate()} returns a descriptor with a count of 1 that the
  * caller owns. Whoever owns a reference either releases it or hands it on (to a chain, to another
@@ -87,6 +89,19 @@ public final class BufferDescriptor extends RefCounted
         initRefCnt(merges);
     }
 
+    /** Lent memory (see {@link BufferAllocator#wrap}): read-only, its view shared with every descriptor of that memory. */
+    void bindMemory(final ByteBuffer memory, final int start, final int count, final long id, final MergeQueue merges)
+    {
+        view = memory;
+        viewSlot = -1;
+        offset = start;
+        length = count;
+        limit = start + count;
+        capacity = 0;
+        serial = id;
+        initRefCnt(merges);
+    }
+
     void bindFile(final FileChannel f, final long position, final long count, final long id, final MergeQueue merges)
     {
         file = f;
@@ -132,6 +147,14 @@ public final class BufferDescriptor extends RefCounted
     public boolean isFileRegion()
     {
         return file != null;
+    }
+
+    /**
+     * @return true for lent memory ({@link BufferAllocator#wrap}): read-only bytes its lender keeps
+     */
+    public boolean isWrapped()
+    {
+        return chunk == null && file == null && view != null;
     }
 
     /**
@@ -182,9 +205,9 @@ public final class BufferDescriptor extends RefCounted
     public int put(final ByteBuffer src)
     {
         ensureAccessible("put()");
-        if (file != null)
+        if (chunk == null)
         {
-            throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
+            throw notWritable();
         }
         final int end = (int)(offset + length);
         final int n = (int)Math.min(src.remaining(), limit - end);
@@ -205,9 +228,9 @@ public final class BufferDescriptor extends RefCounted
     public int put(final byte[] src, final int index, final int length)
     {
         ensureAccessible("put()");
-        if (file != null)
+        if (chunk == null)
         {
-            throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
+            throw notWritable();
         }
         java.util.Objects.checkFromIndexSize(index, length, src.length);
         final int end = (int)(offset + this.length);
@@ -327,9 +350,9 @@ public final class BufferDescriptor extends RefCounted
     private int checkRoom(final boolean ascii, final int n)
     {
         ensureAccessible(ascii ? "putAscii()" : "put(byte[])");
-        if (file != null)
+        if (chunk == null)
         {
-            throw new UnsupportedOperationException(describe() + " is a file region: its bytes live in the file");
+            throw notWritable();
         }
         final long room = limit - offset - length;
         if (n > room)
@@ -340,6 +363,18 @@ public final class BufferDescriptor extends RefCounted
                 "or go on in a further buffer of a BufferChain.");
         }
         return (int)(offset + length);
+    }
+
+    private UnsupportedOperationException notWritable()
+    {
+        return new UnsupportedOperationException(describe() + (file != null ? " is a file region: its bytes live in the file"
+            : " is lent memory (BufferAllocator.wrap): read-only; allocate() a buffer to write into"));
+    }
+
+    /** @return for lent memory the buffer it shares with the other descriptors of that memory, else null */
+    ByteBuffer sharedView()
+    {
+        return chunk == null && file == null ? view : null;
     }
 
     ByteBuffer readableView()
@@ -424,6 +459,7 @@ public final class BufferDescriptor extends RefCounted
             viewSlot = -1;
             c.release();
         }
+        view = null;
         final FileRegionOwner regionDone = regionOwner;
         final BufferDescriptor held = parent;
         regionOwner = null;
@@ -451,6 +487,7 @@ public final class BufferDescriptor extends RefCounted
     @Override
     String describe()
     {
-        return (file != null ? "file region " : "buffer ") + home.name() + "#" + serial;
+        return (file != null ? "file region " : chunk == null && view != null ? "lent memory " : "buffer ") + home.name() + "#" +
+            serial;
     }
 }

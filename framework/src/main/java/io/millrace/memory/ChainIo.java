@@ -57,6 +57,14 @@ final class ChainIo
             long offered = 0;
             for (BufferDescriptor d = first; d != null && d.file == null && count < BufferChain.MAX_IOV; d = d.next)
             {
+                final ByteBuffer shared = d.sharedView();
+                if (shared != null && listed(iov, count, shared))
+                {
+                    // Lent memory shares one view per buffer: a second entry for it would move the
+                    // first's position and limit, so this batch ends before it (a pipelined
+                    // connection sending one small file twice).
+                    break;
+                }
                 iov[count++] = d.readableView();
                 offered += d.rawLength();
             }
@@ -90,6 +98,18 @@ final class ChainIo
             }
         }
         return total;
+    }
+
+    private static boolean listed(final ByteBuffer[] iov, final int count, final ByteBuffer view)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (iov[i] == view)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

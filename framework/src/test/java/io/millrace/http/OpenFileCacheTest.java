@@ -94,6 +94,53 @@ class OpenFileCacheTest
     }
 
     @Test
+    void smallFilesAreReadIntoMemoryOnceWithinTheTotalAndAChangeIsReadAgain() throws IOException
+    {
+        cache = builder().memory(11, 15).build();
+        final CachedFile index = cache.lookup("index.html");
+        assertEquals("<h1>hi</h1>", text(index));
+        assertTrue(index.memory().isReadOnly(), "nobody may write into a cached file's bytes");
+        assertEquals(11, cache.memoryBytes());
+        assertNull(cache.lookup("app.js").memory(), "6 more bytes would pass the total of 15: sent with sendfile");
+        assertNull(cache.lookup(".env").memory());
+        Files.writeString(root.resolve("big.txt"), "twelve bytes");
+        assertNull(cache.lookup("big.txt").memory(), "larger than maxFileBytes");
+        assertEquals(11, cache.memoryBytes());
+
+        Files.writeString(root.resolve("index.html"), "<h1>new</h1>");
+        now += SECOND;
+        final CachedFile fresh = cache.lookup("index.html");
+        assertEquals(12, fresh.size());
+        assertNull(fresh.memory(), "12 bytes: too large for this cache's maxFileBytes");
+        assertEquals(0, cache.memoryBytes(), "the old entry's bytes no longer count");
+
+        Files.writeString(root.resolve("index.html"), "<h1>x</h1>");
+        now += SECOND;
+        assertEquals("<h1>x</h1>", text(cache.lookup("index.html")), "read again after the change");
+        cache.clear();
+        assertEquals(0, cache.memoryBytes());
+    }
+
+    @Test
+    void noMemoryKeepsEveryFileOnSendfileAndBadSettingsAreRefused()
+    {
+        cache = builder().memory(0, 0).build();
+        assertNull(cache.lookup("index.html").memory());
+        assertEquals(0, cache.memoryBytes());
+        assertThrows(IllegalArgumentException.class, () -> builder().memory(-1, 0));
+        assertThrows(IllegalArgumentException.class, () -> builder().memory(65 << 20, 1L << 40));
+        assertThrows(IllegalArgumentException.class, () -> builder().memory(100, 99));
+    }
+
+    private static String text(final CachedFile e)
+    {
+        final java.nio.ByteBuffer b = e.memory().duplicate();
+        final byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+
+    @Test
     void aChangedFileGetsAFreshEntryAfterTheValidityAndTheOldChannelCloses() throws IOException
     {
         final Path file = root.resolve("index.html");

@@ -43,7 +43,8 @@ import java.util.Objects;
  *
  * <p>The defaults suit a small service: the machine's processors as workers, 10,000 connections,
  * 60 s idle timeout, 10 s for a request to arrive whole, 8 KiB heads, 1 MiB bodies, 64 MiB of
- * pooled buffers and half of them for request bodies in memory at once. Not thread-safe; build once.
+ * pooled buffers and half of them for request bodies in memory at once, static files up to 64 KiB
+ * kept in memory (16 MiB per worker). Not thread-safe; build once.
  */
 public final class HttpServerBuilder
 {

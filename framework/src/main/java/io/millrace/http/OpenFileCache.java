@@ -305,7 +305,17 @@ public final class OpenFileCache
         {
             return null;
         }
-        final ByteBuffer bytes = ByteBuffer.allocateDirect((int)size);
+        final ByteBuffer bytes;
+        try
+        {
+            bytes = ByteBuffer.allocateDirect((int)size);
+        }
+        catch (final OutOfMemoryError directMemoryFull)
+        {
+            // -XX:MaxDirectMemorySize reached: a reservation that failed, not an exhausted heap.
+            // The file is served with sendfile instead; the worker must not die over a cache.
+            return null;
+        }
         while (bytes.hasRemaining())
         {
             if (channel.read(bytes, bytes.position()) < 0)

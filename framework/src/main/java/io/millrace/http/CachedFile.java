@@ -36,6 +36,8 @@ public final class CachedFile implements FileRegionOwner
     private final long size;
     private final long lastModifiedMillis;
     final Object fileKey;
+    /** The inode's ctime in nanoseconds when opened, or {@code Long.MIN_VALUE} if unknown; see {@link OpenFileCache#changeTime}. */
+    final long changeTime;
     private final String contentType;
     final byte[] contentTypeLine;
     /** {@code Last-Modified: <IMF-fixdate>\r\n}; empty when the time does not fit an HTTP date. */
@@ -53,11 +55,11 @@ public final class CachedFile implements FileRegionOwner
     /** A negative entry, or a shared one that is never cached (400 and the like). */
     CachedFile(final byte[] key, final int hash, final int status)
     {
-        this(key, hash, status, null, null, null, -1, -1, null);
+        this(key, hash, status, null, null, null, -1, -1, null, Long.MIN_VALUE);
     }
 
     CachedFile(final byte[] key, final int hash, final int status, final Path file, final FileChannel channel,
-        final ByteBuffer memory, final long size, final long lastModifiedMillis, final Object fileKey)
+        final ByteBuffer memory, final long size, final long lastModifiedMillis, final Object fileKey, final long changeTime)
     {
         this.key = key;
         this.hash = hash;
@@ -68,6 +70,7 @@ public final class CachedFile implements FileRegionOwner
         this.size = size;
         this.lastModifiedMillis = lastModifiedMillis;
         this.fileKey = fileKey;
+        this.changeTime = changeTime;
         this.contentType = file == null ? null : StaticFiles.contentType(file);
         this.contentTypeLine = contentType == null ? new byte[0] : ascii("Content-Type: " + contentType + "\r\n");
         this.lastModifiedLine = lastModifiedLine(file, lastModifiedMillis);

@@ -9,6 +9,7 @@ import io.millrace.net.TransportStats;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * An HTTP/1.1 server on a Millrace pipeline: connections are read and parsed on their worker,
@@ -32,9 +33,12 @@ public final class HttpServer implements AutoCloseable
     private final TcpServer transport;
     private final SlabArena arena;
     private final HttpServerCore core;
+    private final List<StaticFileStage> fileStages;
 
-    HttpServer(final Pipeline<HttpExchange> pipeline, final TcpServer transport, final SlabArena arena, final HttpServerCore core)
+    HttpServer(final Pipeline<HttpExchange> pipeline, final TcpServer transport, final SlabArena arena, final HttpServerCore core,
+        final List<StaticFileStage> fileStages)
     {
+        this.fileStages = fileStages;
         this.pipeline = pipeline;
         this.transport = transport;
         this.arena = arena;
@@ -105,7 +109,13 @@ public final class HttpServer implements AutoCloseable
      */
     public ShutdownReport shutdown(final Duration deadline)
     {
-        return pipeline.shutdown(deadline);
+        final ShutdownReport report = pipeline.shutdown(deadline);
+        // The workers have ended: their open-file caches close the files they kept and let go of their memory.
+        for (final StaticFileStage files : fileStages)
+        {
+            files.workersStopped();
+        }
+        return report;
     }
 
     @Override

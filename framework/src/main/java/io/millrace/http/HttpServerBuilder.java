@@ -80,6 +80,7 @@ public final class HttpServerBuilder
     private FatalErrorHandler onFatal = (pipelineName, thread, error) -> { };
     private boolean built;
     private final List<HttpProxy> proxies = new ArrayList<>();
+    private final List<StaticFileStage> fileStages = new ArrayList<>();
     private io.millrace.net.OutboundOptions outbound;
 
     /** A route; for static files {@code files} is set and the stage is made at build time, when the worker count is final. */
@@ -473,6 +474,7 @@ public final class HttpServerBuilder
                 // One open-file cache per worker, now that the worker count is final.
                 final StaticFileStage files = new StaticFileStage(r.files(), workers, fileMemoryMaxFileBytes,
                     fileMemoryMaxTotalBytes);
+                fileStages.add(files);
                 final String prefix = r.pattern().substring(0, r.pattern().length() - 1);
                 routes.set(i, new RouteSpec(r.methods(), r.pattern(), stage("files " + prefix, files::handle), null, null));
             }
@@ -518,7 +520,7 @@ public final class HttpServerBuilder
         final Pipeline<HttpExchange> built = pipeline.name(name).partitions(partitions).memory(arena).io(transport)
             .onComplete(connections).onFatalError(onFatal).build();
         core.pipeline = built;
-        return new HttpServer(built, transport, arena, core);
+        return new HttpServer(built, transport, arena, core, List.copyOf(fileStages));
     }
 
     /**

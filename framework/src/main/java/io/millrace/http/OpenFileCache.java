@@ -24,7 +24,7 @@ import java.util.function.LongSupplier;
  * <p>Freshness: an entry is revalidated at most once per {@code validity} (default 1 s), on the
  * first lookup after that, never per request: the path is resolved again from scratch (so a link
  * that now leads out, a new hidden segment, a deleted file are all seen) and the file's inode,
- * size and modification time are compared with the entry's. A changed file gets a fresh entry with
+ * size, modification time and change time (ctime) are compared with the entry's. A changed file gets a fresh entry with
  * a freshly opened channel; a deleted one becomes a negative entry (404). The default is shorter
  * than nginx's 60 s because the check costs a few syscalls per file per second, which is nothing
  * next to a syscall-heavy open per request, while 60 s of serving a deleted or replaced file
@@ -206,6 +206,25 @@ public final class OpenFileCache
         }
     }
 
+    /**
+     * Drops every entry once the owner thread has ended (a worker after its pipeline stopped), from
+     * the thread that saw it end: channels close now, or when the last region still held is released.
+     * A cache no thread ever used has nothing to drop.
+     *
+     * @throws IllegalStateException if the owner thread is still alive; call {@link #clear()} on it instead
+     */
+    public void ownerStopped()
+    {
+        final Thread o = owner;
+        if (o != null && o.isAlive())
+        {
+            throw new IllegalStateException("open-file cache: ownerStopped() while its owner '" + o.getName() +
+                "' is still alive; call it once the owner has terminated, or clear() on the owner");
+        }
+        owner = Thread.currentThread();
+        clear();
+    }
+
     /** @return cached files (entries holding a channel) */
     public int size()
     {
@@ -259,13 +278,15 @@ public final class OpenFileCache
         FileChannel channel = null;
         try
         {
+            // The change time before the bytes are read: a write after this point changes it again.
+            final long changeTime = changeTime(real);
             final BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
             // NOFOLLOW_LINKS: the real path has no links, so one found now was put there since.
             channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
             final long size = channel.size();
             return new CachedFile(key, hash, 200, real, channel, readSmall(channel, size), size,
-                attributes.lastModifiedTime().toMillis(), attributes.fileKey());
+                attributes.lastModifiedTime().toMillis(), attributes.fileKey(), changeTime);
         }
         catch (final NoSuchFileException e)
         {
@@ -356,11 +377,32 @@ public final class OpenFileCache
             final BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
             return a.size() == e.size() && a.lastModifiedTime().toMillis() == e.lastModifiedMillis() &&
-                Objects.equals(a.fileKey(), e.fileKey);
+                Objects.equals(a.fileKey(), e.fileKey) && changeTime(real) == e.changeTime;
         }
         catch (final IOException ex)
         {
             return false;
+        }
+    }
+
+    /**
+     * The inode's change time (ctime) in nanoseconds, or {@code Long.MIN_VALUE} where the platform has
+     * no {@code unix} attribute view. Unlike the modification time it cannot be set back, so a file
+     * rewritten in place with its size and mtime kept ({@code rsync --inplace -t}, {@code cp -p},
+     * {@code touch -r}) is still seen as changed: which matters for a file kept in memory, whose old
+     * bytes would otherwise be served for as long as the entry is cached.
+     */
+    static long changeTime(final Path real)
+    {
+        try
+        {
+            final Object t = Files.getAttribute(real, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+            return t instanceof java.nio.file.attribute.FileTime f ? f.to(java.util.concurrent.TimeUnit.NANOSECONDS)
+                : Long.MIN_VALUE;
+        }
+        catch (final IOException | UnsupportedOperationException | IllegalArgumentException e)
+        {
+            return Long.MIN_VALUE;
         }
     }
 

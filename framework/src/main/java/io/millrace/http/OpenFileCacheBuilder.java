@@ -79,9 +79,10 @@ public final class OpenFileCacheBuilder
      * {@code writev} of head and body instead of a {@code writev} and a sendfile (which the JDK
      * precedes with an {@code fstat} and a failing {@code copy_file_range}). The bytes are the
      * file's when it was read; a change is seen at the next revalidation, as for the descriptor.
-     * A file that does not fit the total is sent with sendfile. Entries that left the cache keep
-     * their memory until their last response is sent, so a worker may hold a little more than the
-     * total while files churn.
+     * A file that does not fit the total, or whose direct buffer cannot be reserved
+     * ({@code -XX:MaxDirectMemorySize}), is sent with sendfile. The total counts the cached
+     * entries: one that left the cache keeps its buffer until its last response is sent and the
+     * garbage collector frees it, so a worker may hold more than the total while files churn.
      *
      * @param maxFileBytes  largest file kept in memory, 0 to 64 MiB; 0 sends every file with sendfile
      * @param maxTotalBytes bytes kept in memory by this cache at most, at least {@code maxFileBytes}

@@ -40,6 +40,22 @@ final class StaticFileStage
         }
     }
 
+    /** After the pipeline stopped, from the thread that stopped it: every worker's cache lets its files go. */
+    void workersStopped()
+    {
+        for (final StaticFileHandler h : handlers)
+        {
+            try
+            {
+                h.cache().ownerStopped();
+            }
+            catch (final IllegalStateException stillRunning)
+            {
+                // A worker that did not stop within the deadline keeps its cache; its files close with it.
+            }
+        }
+    }
+
     Outcome handle(final HttpExchange x, final StageContext ctx)
     {
         final int w = ctx.workerIndex();

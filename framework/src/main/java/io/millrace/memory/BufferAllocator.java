@@ -184,7 +184,10 @@ public final class BufferAllocator implements Sweepable
         final long start = source.offset() + index;
         if (source.isWrapped())
         {
-            d.bindMemory(source.sharedView(), (int)start, (int)length, ++serial, merges);
+            // A view of its own: a slice may be written on another thread (or gathered with its source)
+            // while the source's shared view is being positioned for another write. Slicing lent memory
+            // is not on the static-file path, so the one small object this allocates costs nothing there.
+            d.bindMemory(source.sharedView().duplicate(), (int)start, (int)length, ++serial, merges);
             // Whoever lent the memory may reuse it once the source is released: hold the source until the slice is.
             final BufferDescriptor holder = source.parent != null ? source.parent : source;
             d.parent = holder.retain();
@@ -270,8 +273,11 @@ public final class BufferAllocator implements Sweepable
      * one {@code writev}, and never copied. The memory is lent, not taken: its lender keeps it
      * unchanged until {@code owner} is told, once, after the last release of the descriptor
      * (slices of it count as holders). Any number of descriptors may point into the same memory at
-     * once; they share its {@link ByteBuffer} object (position and limit are set for each write),
-     * so use them on this allocator's thread, and do not hand the buffer itself to anyone else.
+     * once; the ones made here share its {@link ByteBuffer} object, which the chain's write
+     * positions for each of them in turn, so that lending allocates nothing: write them on this
+     * allocator's thread, and do not hand the buffer itself to anyone else. A {@link #slice} of
+     * lent memory, and {@link BufferDescriptor#readableBuffer()}, get a view of their own, and may
+     * be used on other threads like any descriptor.
      *
      * @param memory the bytes; its position and limit are ignored and will be changed
      * @param index  where the lent bytes start in {@code memory}

@@ -305,9 +305,9 @@ public final class BufferDescriptor extends RefCounted
 
     /**
      * The data as a {@link ByteBuffer}, without copying: position = start of the data, limit = its
-     * end. The buffer is this descriptor's own view (made once per chunk slot, not per call):
-     * moving its position does not consume the descriptor, the next call resets it, and it must not
-     * be used after the descriptor is released.
+     * end. The buffer is this descriptor's own view (made once per chunk slot, not per call; for
+     * lent memory a new read-only one per call): moving its position does not consume the
+     * descriptor, the next call resets it, and it must not be used after the descriptor is released.
      *
      * @return the view
      */
@@ -317,6 +317,12 @@ public final class BufferDescriptor extends RefCounted
         if (file != null)
         {
             throw new UnsupportedOperationException(describe() + " is a file region: send it with BufferChain.writeTo");
+        }
+        if (chunk == null)
+        {
+            // Lent memory shares its view with the other descriptors of the same buffer: hand out one of
+            // the caller's own, so that two of them can be held (and gathered) at once.
+            return view.duplicate().limit((int)(offset + length)).position((int)offset);
         }
         return readableView();
     }

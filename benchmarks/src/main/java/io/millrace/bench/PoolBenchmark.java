@@ -2,6 +2,7 @@ package io.millrace.bench;
 
 import io.millrace.memory.LookasidePool;
 import io.netty.util.Recycler;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -11,6 +12,7 @@ import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -114,6 +116,48 @@ public class PoolBenchmark
         p.a++;
         bh.consume(p);
         p.handle.recycle(p);
+    }
+
+    /** Get-and-release pairs per invocation of the two batched benchmarks below. */
+    static final int BATCH = 4096;
+
+    /**
+     * The Recycler where Netty 4.2 pools: since 4.2 it pools only on a thread whose fast thread
+     * locals are cleaned up (a {@code FastThreadLocalThread}, an event loop), and on any other thread,
+     * such as JMH's, {@link #nettyRecycler} gets a new object every time. Here the pairs run inside
+     * {@link FastThreadLocalThread#runWithFastThreadLocal}, which marks this thread so for the batch;
+     * leaving it clears the thread's fast thread locals, the Recycler's pool included, so each batch
+     * starts with one allocation: about {@code 1 / BATCH} of one object per pair.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void nettyRecyclerOnFastThreadLocal(final Blackhole bh)
+    {
+        FastThreadLocalThread.runWithFastThreadLocal(() ->
+        {
+            for (int i = 0; i < BATCH; i++)
+            {
+                final Payload p = RECYCLER.get();
+                p.a++;
+                bh.consume(p);
+                p.handle.recycle(p);
+            }
+        });
+    }
+
+    /** {@link #lookasidePool} in the same batched loop as {@link #nettyRecyclerOnFastThreadLocal}, for a like-for-like ratio. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void lookasidePoolBatched(final Local local, final Blackhole bh)
+    {
+        final LookasidePool<Payload> pool = local.pool;
+        for (int i = 0; i < BATCH; i++)
+        {
+            final Payload p = pool.acquire();
+            p.a++;
+            bh.consume(p);
+            pool.release(p);
+        }
     }
 
     @Benchmark

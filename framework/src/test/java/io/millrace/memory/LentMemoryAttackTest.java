@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.GatheringByteChannel;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,13 +37,13 @@ class LentMemoryAttackTest
         final BufferChain copy = alloc.duplicate(chain);
         final BufferChain copyOfCopy = alloc.duplicate(copy);
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        chain.writeTo(new Sink(out, () -> { }));
+        chain.writeTo(new RecordingSink(out, Integer.MAX_VALUE, () -> { }));
         chain.release();
         assertEquals(0, told[0], "the copies still hold the memory");
-        copy.writeTo(new Sink(out, () -> { }));
+        copy.writeTo(new RecordingSink(out, Integer.MAX_VALUE, () -> { }));
         copy.release();
         assertEquals(0, told[0], "the copy of the copy holds the memory");
-        copyOfCopy.writeTo(new Sink(out, () -> { })); // written descriptors are released: the last holders
+        copyOfCopy.writeTo(new RecordingSink(out, Integer.MAX_VALUE, () -> { })); // written descriptors are released: the last holders
         assertEquals(2, told[0], "each lent descriptor's owner told once");
         copyOfCopy.release();
         assertEquals(2, told[0]);
@@ -97,7 +96,7 @@ class LentMemoryAttackTest
             final BufferChain c = them.newChain().append(them.slice(lent, 2, 2));
             try
             {
-                c.writeTo(new Sink(theirs, () -> { }));
+                c.writeTo(new RecordingSink(theirs, Integer.MAX_VALUE, () -> { }));
             }
             catch (final IOException e)
             {
@@ -109,7 +108,7 @@ class LentMemoryAttackTest
             }
         });
         // Our write is under way (its view set to 0..4) when the other thread writes its slice.
-        chain.writeTo(new Sink(ours, () ->
+        chain.writeTo(new RecordingSink(ours, Integer.MAX_VALUE, () ->
         {
             other.start();
             try
@@ -125,48 +124,5 @@ class LentMemoryAttackTest
         lent.release();
         assertEquals("23", theirs.toString(StandardCharsets.US_ASCII));
         assertEquals("0123", ours.toString(StandardCharsets.US_ASCII), "our bytes, not what the other thread left in the shared view");
-    }
-
-    /** Takes everything offered, after running {@code before}. */
-    private record Sink(ByteArrayOutputStream out, Runnable before) implements GatheringByteChannel
-    {
-        @Override
-        public long write(final ByteBuffer[] srcs, final int offset, final int length)
-        {
-            before.run();
-            long n = 0;
-            for (int i = offset; i < offset + length; i++)
-            {
-                while (srcs[i].hasRemaining())
-                {
-                    out.write(srcs[i].get());
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        @Override
-        public long write(final ByteBuffer[] srcs)
-        {
-            return write(srcs, 0, srcs.length);
-        }
-
-        @Override
-        public int write(final ByteBuffer src)
-        {
-            return (int)write(new ByteBuffer[] {src}, 0, 1);
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            return true;
-        }
-
-        @Override
-        public void close()
-        {
-        }
     }
 }

@@ -3,10 +3,8 @@ package io.millrace.memory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.ScatteringByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,7 +42,7 @@ class LentMemoryTest
         head.putAscii("HEAD:");
         chain.append(head);
         chain.append(alloc.wrap(memory, 2, 5, () -> told++));
-        final Sink sink = new Sink(Integer.MAX_VALUE);
+        final RecordingSink sink = new RecordingSink(Integer.MAX_VALUE);
         assertEquals(10, chain.writeTo(sink));
         assertEquals("HEAD:23456", sink.text());
         assertEquals(1, sink.calls, "one write for the head and the body");
@@ -62,7 +60,7 @@ class LentMemoryTest
         chain.append(alloc.wrap(memory, 0, 4, () -> told++));
         chain.append(alloc.wrap(memory, 6, 4, () -> told++));
         chain.append(alloc.wrap(memory, 12, 4, () -> told++));
-        final Sink sink = new Sink(Integer.MAX_VALUE);
+        final RecordingSink sink = new RecordingSink(Integer.MAX_VALUE);
         assertEquals(12, chain.writeTo(sink));
         assertEquals("0123" + "6789" + "cdef", sink.text());
         assertEquals(3, told);
@@ -80,7 +78,7 @@ class LentMemoryTest
             chain.append(sep);
             chain.append(alloc.wrap(memory, i, 10, () -> told++));
         }
-        final Sink sink = new Sink(3);
+        final RecordingSink sink = new RecordingSink(3);
         long total = 0;
         for (int rounds = 0; rounds < 100 && chain.readableBytes() > 0; rounds++)
         {
@@ -145,7 +143,7 @@ class LentMemoryTest
         final ScatteringByteChannel in = new Source("xyz");
         assertEquals(3, chain.readFrom(in, alloc, 1024));
         assertEquals(7, chain.readableBytes());
-        final Sink sink = new Sink(Integer.MAX_VALUE);
+        final RecordingSink sink = new RecordingSink(Integer.MAX_VALUE);
         chain.writeTo(sink);
         assertEquals("0123xyz", sink.text());
         assertEquals('3', memory.get(3), "the lent memory was not written");
@@ -174,66 +172,6 @@ class LentMemoryTest
         other.start();
         other.join();
         assertTrue(failure.get() instanceof IllegalStateException, String.valueOf(failure.get()));
-    }
-
-    /** Takes at most {@code budget} bytes per write, from as many buffers as that covers. */
-    private static final class Sink implements GatheringByteChannel
-    {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private final int budget;
-        int calls;
-
-        Sink(final int budget)
-        {
-            this.budget = budget;
-        }
-
-        String text()
-        {
-            return out.toString(StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public long write(final ByteBuffer[] srcs, final int offset, final int length)
-        {
-            calls++;
-            long left = budget;
-            long written = 0;
-            for (int i = offset; i < offset + length && left > 0; i++)
-            {
-                final ByteBuffer src = srcs[i];
-                while (src.hasRemaining() && left > 0)
-                {
-                    out.write(src.get());
-                    left--;
-                    written++;
-                }
-            }
-            return written;
-        }
-
-        @Override
-        public long write(final ByteBuffer[] srcs)
-        {
-            return write(srcs, 0, srcs.length);
-        }
-
-        @Override
-        public int write(final ByteBuffer src)
-        {
-            return (int)write(new ByteBuffer[] {src}, 0, 1);
-        }
-
-        @Override
-        public boolean isOpen()
-        {
-            return true;
-        }
-
-        @Override
-        public void close()
-        {
-        }
     }
 
     private static final class Source implements ScatteringByteChannel

@@ -36,7 +36,7 @@ public final class CachedFile implements FileRegionOwner
     private final long size;
     private final long lastModifiedMillis;
     final Object fileKey;
-    /** The inode's ctime in nanoseconds when opened, or {@code Long.MIN_VALUE} if unknown; see {@link OpenFileCache#changeTime}. */
+    /** The inode's ctime in nanoseconds when opened, or {@code Long.MIN_VALUE} if unknown; see {@link FileStamp}. */
     final long changeTime;
     private final String contentType;
     final byte[] contentTypeLine;

@@ -73,8 +73,8 @@ public final class HttpServerBuilder
     private int maxInFlight;
     private boolean finishHalfClosed;
     private boolean accessLog;
-    private int fileMemoryMaxFileBytes = 64 * 1024;
-    private long fileMemoryMaxTotalBytes = 16L * 1024 * 1024;
+    private int fileMemoryMaxFileBytes = OpenFileCacheBuilder.DEFAULT_MEMORY_MAX_FILE_BYTES;
+    private long fileMemoryMaxTotalBytes = OpenFileCacheBuilder.DEFAULT_MEMORY_MAX_TOTAL_BYTES;
     private String name = "http";
     private LeakDetector leaks = LeakDetector.production();
     private FatalErrorHandler onFatal = (pipelineName, thread, error) -> { };

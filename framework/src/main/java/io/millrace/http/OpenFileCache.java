@@ -5,12 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
@@ -278,15 +276,13 @@ public final class OpenFileCache
         FileChannel channel = null;
         try
         {
-            // The change time before the bytes are read: a write after this point changes it again.
-            final long changeTime = changeTime(real);
-            final BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class,
-                LinkOption.NOFOLLOW_LINKS);
+            // Stamped before the bytes are read: a write after this point moves the change time again.
+            final FileStamp stamp = FileStamp.of(real);
             // NOFOLLOW_LINKS: the real path has no links, so one found now was put there since.
             channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
             final long size = channel.size();
-            return new CachedFile(key, hash, 200, real, channel, readSmall(channel, size), size,
-                attributes.lastModifiedTime().toMillis(), attributes.fileKey(), changeTime);
+            return new CachedFile(key, hash, 200, real, channel, readSmall(channel, size), size, stamp.modifiedMillis(),
+                stamp.fileKey(), stamp.changeNanos());
         }
         catch (final NoSuchFileException e)
         {
@@ -374,35 +370,11 @@ public final class OpenFileCache
         }
         try
         {
-            final BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class,
-                LinkOption.NOFOLLOW_LINKS);
-            return a.size() == e.size() && a.lastModifiedTime().toMillis() == e.lastModifiedMillis() &&
-                Objects.equals(a.fileKey(), e.fileKey) && changeTime(real) == e.changeTime;
+            return FileStamp.of(real).matches(e);
         }
         catch (final IOException ex)
         {
             return false;
-        }
-    }
-
-    /**
-     * The inode's change time (ctime) in nanoseconds, or {@code Long.MIN_VALUE} where the platform has
-     * no {@code unix} attribute view. Unlike the modification time it cannot be set back, so a file
-     * rewritten in place with its size and mtime kept ({@code rsync --inplace -t}, {@code cp -p},
-     * {@code touch -r}) is still seen as changed: which matters for a file kept in memory, whose old
-     * bytes would otherwise be served for as long as the entry is cached.
-     */
-    static long changeTime(final Path real)
-    {
-        try
-        {
-            final Object t = Files.getAttribute(real, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
-            return t instanceof java.nio.file.attribute.FileTime f ? f.to(java.util.concurrent.TimeUnit.NANOSECONDS)
-                : Long.MIN_VALUE;
-        }
-        catch (final IOException | UnsupportedOperationException | IllegalArgumentException e)
-        {
-            return Long.MIN_VALUE;
         }
     }
 

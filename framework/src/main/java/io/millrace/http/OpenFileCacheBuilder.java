@@ -10,14 +10,17 @@ import java.util.function.LongSupplier;
  */
 public final class OpenFileCacheBuilder
 {
+    static final int DEFAULT_MEMORY_MAX_FILE_BYTES = 64 * 1024;
+    static final long DEFAULT_MEMORY_MAX_TOTAL_BYTES = 16L * 1024 * 1024;
+
     final StaticFiles files;
     int maxEntries = 256;
     int maxNegativeEntries = 256;
     Duration validity = Duration.ofSeconds(1);
     Duration inactive = Duration.ofSeconds(60);
     LongSupplier clock = System::nanoTime;
-    int memoryMaxFileBytes = 64 * 1024;
-    long memoryMaxTotalBytes = 16L * 1024 * 1024;
+    int memoryMaxFileBytes = DEFAULT_MEMORY_MAX_FILE_BYTES;
+    long memoryMaxTotalBytes = DEFAULT_MEMORY_MAX_TOTAL_BYTES;
 
     OpenFileCacheBuilder(final StaticFiles files)
     {
